@@ -1,0 +1,36 @@
+# 政策助手 — the two commands in the README are `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup index lint bench clean-index browser-deps
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[st,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian Chromium + driver for the browser tests (skipped when already present).
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+index: setup
+	$(BIN)/policy-assistant index build
+
+run: setup
+	$(BIN)/policy-assistant index build
+	$(BIN)/policy-assistant app
+
+test: setup browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check .

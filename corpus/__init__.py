@@ -1,0 +1,5 @@
+"""Reading policy documents and turning them into structured, citable chunks."""
+
+from corpus.model import Chunk, Document, Section
+
+__all__ = ["Chunk", "Document", "Section"]

@@ -1,0 +1,193 @@
+"""Ingest: read every document in the corpus folders into ``Document`` trees and ``Chunk`` lists."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus.chunking import chunk_document
+from corpus.model import (
+    DOC_TYPE_INTERPRETATION,
+    DOC_TYPE_LAW,
+    DOC_TYPE_REGULATION,
+    DOC_TYPE_WORK_POINTS,
+    Chunk,
+    Document,
+    sha256_text,
+)
+from corpus.readers import SUPPORTED_SUFFIXES, RawDocument, read_raw
+from corpus.structure import parse_structure
+from corpus.terms import build_domain_terms
+from policy_assistant.errors import CorpusError
+
+log = logging.getLogger(__name__)
+
+_DATE_EVENT = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日((?:(?!\d{4}\s*年).){0,80}?)(通过|修订|修正|公布|发布|施行)")
+_PUBLISHED = re.compile(r"发布(?:时间|日期)[:：]\s*(\d{4})-(\d{1,2})-(\d{1,2})")
+_EFFECTIVE = re.compile(r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日起施行")
+_ISSUERS = re.compile(r"全国人民代表大会常务委员会|全国人民代表大会|国务院|最高人民法院|最高人民检察院")
+
+
+@dataclass
+class CorpusResult:
+    """Everything ingest produced: documents, chunks, warnings and the jieba domain dictionary."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    warnings: list[str] = field(default_factory=list)
+    domain_terms: list[str] = field(default_factory=list)
+
+    def chunks_for(self, doc_id: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.doc_id == doc_id]
+
+    def find_document(self, query: str) -> Document:
+        """The document whose title, id or file name equals or uniquely contains ``query``."""
+        return find_document(self.documents, query)
+
+
+def find_document(documents: list[Document], query: str) -> Document:
+    """Match a document by exact title/id/file, else by a unique substring. Raises CorpusError."""
+    q = query.strip()
+    for d in documents:
+        if q in (d.title, d.doc_id, d.file):
+            return d
+    matches = [d for d in documents if q and (q in d.title or q in d.file)]
+    if len(matches) == 1:
+        return matches[0]
+    titles = ", ".join(d.title for d in (matches or documents))
+    if not matches:
+        raise CorpusError(f"no document matches {query!r}", f"use a title or a unique part of one: {titles}")
+    raise CorpusError(f"{query!r} matches {len(matches)} documents", f"be more specific: {titles}")
+
+
+def classify(title: str) -> str:
+    """Document type from the title: 工作要点, 司法解释, 行政法规 or 法律."""
+    if "工作要点" in title or re.search(r"(计划|方案|意见|通知)$", title):
+        return DOC_TYPE_WORK_POINTS
+    if "解释" in title and ("最高人民法院" in title or "最高人民检察院" in title):
+        return DOC_TYPE_INTERPRETATION
+    if re.search(r"(条例|规定|办法|细则)$", title):
+        return DOC_TYPE_REGULATION
+    return DOC_TYPE_LAW
+
+
+def _iso(y: str, m: str, d: str) -> str:
+    return f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
+
+
+def extract_dates(meta_lines: list[str], body: list[str]) -> dict[str, str]:
+    """Dates stated in the date block (通过/修订/修正/公布/发布/施行) and ``自…起施行`` in the text.
+    For events that happened more than once (修正), the latest date is kept."""
+    dates: dict[str, str] = {}
+    for line in meta_lines:
+        m = _PUBLISHED.search(line)
+        if m:
+            dates["发布"] = _iso(*m.groups())
+        for m in _DATE_EVENT.finditer(line):
+            dates[m.group(5)] = _iso(m.group(1), m.group(2), m.group(3))
+    if "施行" not in dates:
+        for line in body:
+            m = _EFFECTIVE.search(line)
+            if m:
+                dates["施行"] = _iso(*m.groups())
+                break
+    return dates
+
+
+def extract_issuer(raw: RawDocument, doc_type: str) -> str | None:
+    """Issuing body from the date block (or the web site's host for saved pages)."""
+    if raw.site_host:
+        return raw.site_host
+    found: list[str] = []
+    for line in raw.meta_lines:
+        for m in _ISSUERS.finditer(line):
+            if m.group(0) not in found:
+                found.append(m.group(0))
+    if found:
+        return "、".join(found)
+    if doc_type == DOC_TYPE_REGULATION:
+        return "国务院"
+    return None
+
+
+def read_document(path: Path, doc_id: str | None = None) -> Document:
+    """Read and parse one file. Raises :class:`CorpusError` naming the file and the reason."""
+    raw = read_raw(path)
+    warnings = list(raw.warnings)
+    if raw.encoding and raw.encoding != "utf-8":
+        warnings.append(f"decoded as {raw.encoding}")
+    root = parse_structure(raw.body, warnings)
+    title = raw.title.lstrip("#").strip()
+    doc_type = classify(title)
+    content = "\n".join([title, *raw.meta_lines, *raw.body])
+    return Document(
+        doc_id=doc_id or path.stem,
+        title=title,
+        file=path.name,
+        source_path=str(path),
+        doc_type=doc_type,
+        content_hash=sha256_text(content),
+        issuer=extract_issuer(raw, doc_type),
+        dates=extract_dates(raw.meta_lines, raw.body),
+        root=root,
+        warnings=warnings,
+    )
+
+
+def iter_corpus_files(dirs: list[Path], warnings: list[str]) -> list[Path]:
+    """Supported files in the folders (sorted); missing folders and other files become warnings."""
+    files: list[Path] = []
+    for d in dirs:
+        d = Path(d)
+        if not d.is_dir():
+            warnings.append(f"{d}: corpus folder does not exist — set corpus_dirs in policy-assistant.toml or pass --corpus")
+            continue
+        for p in sorted(d.iterdir()):
+            if p.name.startswith(".") or p.name.lower() == "readme.md" or p.is_dir():
+                continue
+            if p.suffix.lower() not in SUPPORTED_SUFFIXES:
+                warnings.append(f"{p.name}: skipped, unsupported file type {p.suffix or '(none)'} "
+                                f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
+                continue
+            files.append(p)
+    return files
+
+
+def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60) -> CorpusResult:
+    """Ingest every supported document in ``dirs``.
+
+    Unreadable files are skipped with a warning naming the file and the reason. Raises
+    :class:`CorpusError` only when no document at all could be read.
+    """
+    warnings: list[str] = []
+    documents: list[Document] = []
+    chunks: list[Chunk] = []
+    seen_ids: set[str] = set()
+    for path in iter_corpus_files(dirs, warnings):
+        doc_id = path.stem
+        n = 2
+        while doc_id in seen_ids:  # same file name in two folders
+            doc_id = f"{path.stem}~{n}"
+            n += 1
+        try:
+            doc = read_document(path, doc_id)
+        except CorpusError as exc:
+            warnings.append(str(exc))
+            log.warning("%s", exc)
+            continue
+        doc_chunks = chunk_document(doc, max_chars, overlap)
+        if not doc_chunks:
+            warnings.append(f"{path.name}: no text units found — skipped")
+            continue
+        seen_ids.add(doc_id)
+        documents.append(doc)
+        chunks.extend(doc_chunks)
+    if not documents:
+        where = ", ".join(str(d) for d in dirs) or "(no folders configured)"
+        detail = "; ".join(warnings) if warnings else "the folders contain no .txt/.md/.docx/.pdf files"
+        raise CorpusError(f"no document could be read from {where}: {detail}",
+                          "point corpus_dirs (policy-assistant.toml, POLICY_ASSISTANT_CORPUS_DIRS or --corpus) at the documents")
+    terms = build_domain_terms(documents, chunks)
+    return CorpusResult(documents, chunks, warnings, terms)

