@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from corpus.model import Chunk, Document
+from corpus.model import Chunk, Document, Section
 from corpus.text import split_sentences
 
 
 def chunk_document(doc: Document, max_chars: int = 420, overlap: int = 60) -> list[Chunk]:
-    """One chunk per unit with text (article, item, target, attachment entry, paragraph).
+    """One chunk per unit with text (article, item, target, attachment entry, paragraph), plus a
+    ``文件信息`` chunk with the title and the document's own date block when it has one.
 
     Units longer than ``max_chars`` are split at sentence ends; each part after the first starts
     with a short overlap (the previous part's last sentence when it is short). Siblings are never
     merged, so a chunk never spans two headings.
     """
     chunks: list[Chunk] = []
-    for path, section in doc.root.walk():
+    units = list(doc.root.walk())
+    if doc.meta_text:  # the date block (通过/公布/施行…) is citable for "when" questions
+        units.insert(0, (("文件信息",), Section("文件信息", "", 1, "meta", text=f"{doc.title}\n{doc.meta_text}")))
+    for path, section in units:
         text = section.text.strip()
         if not text:
             continue

@@ -132,6 +132,7 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
         issuer=extract_issuer(raw, doc_type),
         dates=extract_dates(raw.meta_lines, raw.body),
         root=root,
+        meta_text="\n".join(raw.meta_lines),
         warnings=warnings,
     )
 

@@ -66,6 +66,7 @@ class Document:
     issuer: str | None = None
     dates: dict[str, str] = field(default_factory=dict)
     root: Section = field(default_factory=lambda: Section("", "", 0, "root"))
+    meta_text: str = ""  # the document's own date/source block, verbatim
     warnings: list[str] = field(default_factory=list)
 
     def to_meta(self) -> dict:

@@ -74,7 +74,8 @@ def test_cli_chunks_json_fields():
     out = _cli("--corpus", str(CORPUS), "corpus", "chunks", "排污许可管理条例", "--json")
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
-    assert len(rows) == 51
-    assert {"doc_id", "doc_title", "section", "path", "text"} <= set(rows[13])
-    assert rows[13]["section"] == "排污许可管理条例 › 第二章 申请与审批 › 第十四条"
-    assert rows[13]["path"] == ["第二章 申请与审批", "第十四条"]
+    assert len(rows) == 52  # 51 articles + the 文件信息 date block
+    row = rows[14]
+    assert {"doc_id", "doc_title", "section", "path", "text"} <= set(row)
+    assert row["section"] == "排污许可管理条例 › 第二章 申请与审批 › 第十四条"
+    assert row["path"] == ["第二章 申请与审批", "第十四条"]

@@ -100,17 +100,25 @@ def test_chapters_in_law_breadcrumbs(corpus):
     paths = {c.path[:-1] for c in corpus.chunks_for(doc.doc_id)}
     assert ("第四章 风险管控和修复", "第二节 农用地") in paths
     noise = next(d for d in corpus.documents if d.file.startswith("噪声"))
-    assert corpus.chunks_for(noise.doc_id)[0].path[0] == "第一章 总则"  # full-width spaces squeezed
+    assert corpus.chunks_for(noise.doc_id)[1].path[0] == "第一章 总则"  # full-width spaces squeezed
 
 
 def test_docx_pdf_gbk_give_article_chunks_with_clean_text(corpus):
     pdf = next(d for d in corpus.documents if d.file.endswith(".pdf"))
-    first = corpus.chunks_for(pdf.doc_id)[0]
+    first = corpus.chunks_for(pdf.doc_id)[0]  # no date block in the PDF: no 文件信息 chunk
     assert first.text.startswith("第一条 为了规范碳排放权交易")
     assert "经济社会绿色低碳发展" in first.text  # hard-wrapped line joined without a space
     gbk = next(d for d in corpus.documents if d.file.startswith("生态保护补偿条例"))
     assert gbk.doc_type == DOC_TYPE_REGULATION and "decoded as gb18030" in gbk.warnings
     assert corpus.chunks_for(gbk.doc_id)[0].path == ("第一章 总则", "第一条")
+
+
+def test_date_block_is_a_citable_chunk(corpus):
+    permit = corpus.chunks_for(corpus.find_document("排污许可管理条例").doc_id)[0]
+    assert permit.path == ("文件信息",) and permit.kind == "meta"
+    assert "2020年12月9日 国务院第117次常务会议通过" in permit.text
+    wp = corpus.chunks_for(corpus.find_document(WP).doc_id)[0]
+    assert "发布时间:2021-07-26" in wp.text
 
 
 def test_document_metadata(corpus):
