@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -41,9 +40,21 @@ def _index_present(index_dir: Path) -> bool:
     return (index_dir / "manifest.json").is_file()
 
 
-def _print_progress(*args, **kwargs) -> None:
-    parts = [str(a) for a in args if not isinstance(a, dict)] + [f"{k}={v}" for k, v in kwargs.items()]
-    print("  building index:", " ".join(parts), file=sys.stderr, flush=True)
+class _TerminalProgress:
+    """Prints ``stage done/total`` lines, at most one per 10 % step, for ``build_index(progress=…)``."""
+
+    def __init__(self):
+        self.last: tuple[str, int] | None = None
+
+    def __call__(self, stage, done=None, total=None, *args, **kwargs) -> None:
+        if isinstance(done, int | float) and total:
+            step = int(10 * done / total)
+            if self.last == (stage, step):
+                return
+            self.last = (stage, step)
+            print(f"  building index: {stage} {int(done)}/{int(total)}", file=sys.stderr, flush=True)
+        else:
+            print(f"  building index: {stage}", file=sys.stderr, flush=True)
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
@@ -51,6 +62,7 @@ def streamlit_command(host: str, port: int) -> list[str]:
         sys.executable, "-m", "streamlit", "run", str(APP_FILE),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
+        "--server.fileWatcherType", "none",
     ]
 
 
@@ -95,18 +107,14 @@ def run_app(args: argparse.Namespace) -> int:
 
         print(f"No index in {settings.index_dir}: building it from {', '.join(map(str, settings.corpus_dirs))} …",
               file=sys.stderr, flush=True)
-        build_index(settings, progress=_print_progress)
+        build_index(settings, progress=_TerminalProgress())
     print(f"政策助手: http://{args.host}:{args.port}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
-    proc = subprocess.Popen(cmd, env=app_environment(settings), cwd=str(APP_FILE.parent))
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        return 130
+    sys.stdout.flush()
+    os.chdir(APP_FILE.parent)
+    # Replace this process with streamlit: signals (Ctrl+C, SIGTERM from a service manager) reach the
+    # server directly and no orphan is left behind.
+    os.execve(cmd[0], cmd, app_environment(settings))
+    return 0  # not reached
 
 
 def export_feedback(args: argparse.Namespace) -> int:

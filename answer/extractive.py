@@ -1,0 +1,409 @@
+"""The default answerer: select sentences from retrieved passages, detect the asked-for slot, decide
+the status from evidence (answered / not_specified / not_found) and compose a quoted, cited answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from answer import compose as C
+from answer import slots as S
+from answer import thresholds as T
+from answer.evidence import (
+    CorpusView,
+    _subwords,
+    coverage,
+    key_term,
+    longest_common,
+    max_missing_share,
+    term_hit,
+)
+from answer.question import HENGYANG_PLACES, Question
+from answer.sentences import norm, split_clauses, split_sentences
+from answer.types import Answer
+from corpus.model import Chunk
+from retrieval.types import Hit
+
+_REGULATION = re.compile(r"[\u4e00-\u9fff]{2,14}?(?:条例|防治法|保护法|评价法|所得税法|税法)")
+
+
+def _unknown_regulation(text: str, view: CorpusView) -> str | None:
+    """A regulation the question names that is not in the corpus (上海市生活垃圾管理条例)."""
+    titles = [norm(t) for t in view.short_titles.values()]
+    for m in _REGULATION.finditer(text):
+        name = norm(m.group(0))
+        if not any(t in name or name in t for t in titles):
+            return m.group(0)
+    return None
+
+
+_ITEM_LINE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[)）]")
+
+
+@dataclass
+class Ev:
+    """One candidate passage with its evidence measures."""
+
+    chunk: Chunk
+    rank: int
+    score: float
+    cov: float
+    dense: float | None
+    in_scope: bool = True
+    missing: float = 0.0
+
+
+class ExtractiveAnswerer:
+    def __init__(self, view: CorpusView):
+        self.view = view
+
+    # ------------------------------------------------------------------ entry point
+    def answer(self, q: Question, hits: list[Hit]) -> Answer:
+        w = self.view.weights(q.terms)
+        evs = [self._ev(q, h, w) for h in hits]
+        cites = C.Citations(scores={h.chunk.chunk_id: h.score for h in hits})
+        scoped_out = [e for e in evs if not e.in_scope]
+        relevant = [e for e in evs if e.in_scope and self._relevant(e, w, q.qtype)]
+        ans = Answer(question=q.raw, status="not_found", answer="", question_type=q.qtype)
+        arts = q.articles
+        if arts:
+            docs = self.view.docs_named_in(q.text + " " + " ".join(q.terms)) or sorted({e.chunk.doc_id for e in evs[:3]})
+            found = [c for d in docs for c in self.view.by_doc.get(d, []) if any(a in c.path for a in arts)]
+            if not found:
+                names = "、".join(f"《{self.view.titles[d]}》" for d in docs) or "这些文件"
+                ans.answer = f"在这些文件中没有找到能回答这个问题的内容:{names}中没有{'、'.join(arts)}。"
+                return ans
+            relevant = [Ev(c, 0, 1.0, 1.0, None) for c in found] + [
+                e for e in relevant if e.chunk.chunk_id not in {c.chunk_id for c in found}]
+        unknown = _unknown_regulation(q.text, self.view)
+        if unknown:
+            ans.answer = f"在这些文件中没有找到能回答这个问题的内容:文件库中没有《{unknown}》。"
+            return ans
+        if not relevant:
+            weak = [e for e in evs if e.in_scope and self._weakly_relevant(e, w)]
+            if weak:  # the subject is there, the asked-for detail (总投资, 奖金, 主任…) is not
+                ans.status = "not_specified"
+                ans.answer = self._not_specified(q, weak, evs, w, cites)
+                ans.citations = cites.items
+                return ans
+            scoped_rel = [e for e in scoped_out if self._relevant(e, w, q.qtype)]
+            if scoped_rel and q.years and not q.places:
+                return self._other_year(q, ans, scoped_rel, w, cites)
+            return self._not_found(q, ans, evs, scoped_out, cites, w)
+        finder = getattr(self, f"_find_{q.qtype}")
+        found = finder(q, relevant, w, cites)
+        if found is not None:
+            ans.status = "answered"
+            ans.answer = found
+        else:
+            ans.status = "not_specified"
+            ans.answer = self._not_specified(q, relevant, evs, w, cites)
+        ans.citations = cites.items
+        return ans
+
+    # ------------------------------------------------------------------ evidence
+    def _ev(self, q: Question, h: Hit, w: dict[str, float]) -> Ev:
+        c = h.chunk
+        e = Ev(c, h.rank, h.score, coverage(w, c.retrieval_text), h.dense_score,
+               missing=max_missing_share(w, c.retrieval_text))
+        if c.doc_type == "工作要点":
+            year = self.view.title_year(c.doc_id)
+            if q.years and year and year not in q.years:
+                e.in_scope = False
+        if q.places and not any(p in c.retrieval_text for p in q.places):
+            e.in_scope = False  # a question about 长沙/上海 is not answered from other places' texts
+        return e
+
+    @staticmethod
+    def _relevant(e: Ev, w: dict[str, float], qtype: str = "open") -> bool:
+        need = T.PENALTY_RELEVANT_COVERAGE if qtype == "penalty" and e.chunk.doc_type != "工作要点" else T.RELEVANT_COVERAGE
+        if w and e.cov >= need and e.missing < T.MISSING_TERM_MAX_SHARE:
+            return True
+        return not w and e.dense is not None and e.dense >= T.DENSE_RELEVANT
+
+    @staticmethod
+    def _weakly_relevant(e: Ev, w: dict[str, float]) -> bool:
+        """Relevant once the single rarest missing term (the asked-for detail) is set aside."""
+        if len(w) < 2:
+            return False
+        tn = norm(e.chunk.retrieval_text)
+        missing = [t for t in w if term_hit(norm(t), tn) == 0.0]
+        if len(missing) != 1:
+            return False
+        rest = {t: v for t, v in w.items() if t != missing[0]}
+        return coverage(rest, e.chunk.retrieval_text) >= T.RELEVANT_COVERAGE and \
+            sum(rest.values()) >= T.WEAK_SUBJECT_SHARE * sum(w.values())
+
+    def _ctx_cov(self, w, chunk: Chunk, text: str) -> float:
+        """Coverage of a sentence/clause with its breadcrumb as context (document structure)."""
+        return coverage(w, f"{chunk.section}\n{text}")
+
+    def _sentences(self, evs: list[Ev]):
+        for e in evs:
+            for s in split_sentences(e.chunk.text):
+                yield e, s
+
+    # ------------------------------------------------------------------ per question type
+    def _find_figure(self, q: Question, evs, w, cites):
+        best = None
+        qualitative = None
+        for e, s in self._sentences(evs):
+            for cl in split_clauses(s):
+                cov = self._ctx_cov(w, e.chunk, cl)
+                if cov < T.SLOT_CLAUSE_COVERAGE:
+                    continue
+                slot = S.figure_slot(cl, q.text)
+                key = (cov, -e.rank)
+                if slot and (best is None or key > best[0]):
+                    best = (key, e, s, cl, slot)
+                elif not slot and e.chunk.kind == "target" and (qualitative is None or key > qualitative[0]):
+                    qualitative = (key, e, s, cl, "")
+        if best is None and qualitative is not None and not q.wants_number:
+            best = qualitative
+        if best is None:
+            return None
+        _, e, s, cl, slot = best
+        quotes = [C.Quote(e.chunk, s, anchor=slot or cl)]
+        return C.answered_text(cl, quotes, cites, preface=self._preface(e.chunk))
+
+    def _find_who(self, q: Question, evs, w, cites):
+        best = None
+        established = bool(re.search(r"什么机构|哪个机构|什么组织|建立|成立|设立", q.text))
+        for e, s in self._sentences(evs):
+            cov = self._ctx_cov(w, e.chunk, s)
+            if cov < T.SLOT_CLAUSE_COVERAGE:
+                continue
+            org = S.who_slot(s, established)
+            if org and (best is None or (cov, -e.rank) > best[0]):
+                best = ((cov, -e.rank), e, s, org)
+        if best is None:
+            return None
+        _, e, s, org = best
+        clause = next((c for c in split_clauses(s) if org in c), org)
+        lead = f"{org}({C.strip_trailing_punct(clause)})" if clause != org else org
+        return C.answered_text(lead, [C.Quote(e.chunk, s, anchor=org)], cites, preface=self._preface(e.chunk))
+
+    def _find_penalty(self, q: Question, evs, w, cites):
+        wants_fine = bool(re.search(r"罚款|罚金|罚多少|多少钱|fine", q.text.lower()))
+        found = []
+        for e in evs:
+            if e.cov < T.SLOT_SENTENCE_COVERAGE:
+                continue
+            for part in self.view.unit_parts(e.chunk):
+                sents = split_sentences(part.text)
+                for i, s in enumerate(sents):
+                    amount = S.penalty_slot(s)
+                    slot = amount or (None if wants_fine else S.penalty_measure(s))
+                    if slot:
+                        grade = 2 if amount and re.search(r"元|倍|按日", amount) else (1 if amount else 0)
+                        found.append(((grade, e.cov, -e.rank), part, sents, i, slot, e))
+        if not found:
+            return None
+        found.sort(key=lambda x: x[0], reverse=True)
+        _, chunk, sents, i, slot, e = found[0]
+        quotes = [C.Quote(chunk, sents[i], anchor=slot)]
+        leads = [slot]
+        for nxt in sents[i + 1 : i + 3]:  # 情节严重的，处…；吊销… continue the same penalty
+            extra = S.penalty_slot(nxt) or S.penalty_measure(nxt)
+            if not extra or _ITEM_LINE.match(nxt):
+                break
+            quotes.append(C.Quote(chunk, nxt, anchor=extra))
+            leads.append(C.strip_trailing_punct(nxt))
+        # the sentence that names the behaviour (an item of the article) when it is another one
+        best_item = max(
+            ((self._ctx_cov(w, e.chunk, x), x) for x in split_sentences(e.chunk.text)), default=(0, "")
+        )
+        if best_item[1] and all(best_item[1] != qt.sentence for qt in quotes) and best_item[0] >= T.SLOT_SENTENCE_COVERAGE:
+            quotes.append(C.Quote(e.chunk, best_item[1]))
+        for other in found[1:]:
+            if len(quotes) >= T.MAX_QUOTES + 1:
+                break
+            if other[1].doc_id != chunk.doc_id and other[0][:2] >= (found[0][0][0], found[0][0][1] - 0.05):
+                quotes.append(C.Quote(other[1], other[2][other[3]], anchor=other[4]))
+        return C.answered_text(";".join(leads), quotes, cites, preface=self._preface(chunk))
+
+    def _find_when(self, q: Question, evs, w, cites):
+        cands = []
+        pool = list(evs)
+        effective = bool(re.search(r"施行|生效|effect|force", q.text.lower()))
+        if effective:
+            named = set(self.view.docs_named_in(q.text)) or {e.chunk.doc_id for e in evs[:1]}
+            for doc_id in named:
+                for c in self.view.by_doc.get(doc_id, []):
+                    if "施行" in c.text:
+                        pool.append(Ev(c, 99, 0.0, coverage(w, c.retrieval_text), None))
+        for e, s in self._sentences(pool):
+            slot = S.date_slot(s)
+            if not slot:
+                continue
+            cov = self._ctx_cov(w, e.chunk, s)
+            if effective:
+                if not re.search(r"施行|生效", s):
+                    continue
+                cov += 0.2 + (0.1 if re.search(r"本(?:法|条例|解释|规定|办法)自", s) else 0.0)
+            if cov >= T.SLOT_SENTENCE_COVERAGE:
+                cands.append(((cov, -e.rank), e, s, slot))
+        if not cands:
+            return None
+        _, e, s, slot = max(cands, key=lambda x: x[0])
+        clause = next((c for c in split_clauses(s) if slot in c), s)
+        return C.answered_text(clause, [C.Quote(e.chunk, s, anchor=slot)], cites)
+
+    def _find_definition(self, q: Question, evs, w, cites):
+        best = None
+        units = []
+        for e in evs:  # a definition list (本法中下列用语的含义) may continue in the unit's other parts
+            units += [Ev(p, e.rank, e.score, e.cov, e.dense) for p in self.view.unit_parts(e.chunk)]
+        for e, s in self._sentences(units or evs):
+            slot = S.definition_slot(s)
+            if not slot:
+                continue
+            head = s[: s.find(slot)]
+            cov = coverage(w, head) if head else 0.0
+            tail = norm(head).rstrip("，,：: ")
+            if any(tail.endswith(norm(t)) for t in w):
+                cov += 0.5
+            if cov >= T.SLOT_SENTENCE_COVERAGE and (best is None or (cov, -e.rank) > best[0]):
+                best = ((cov, -e.rank), e, s, slot)
+        if best is None:
+            best = self._scan_definition(w)
+        if best is None:
+            return None
+        _, e, s, slot = best
+        return C.answered_text(s, [C.Quote(e.chunk, s, anchor=slot)], cites)
+
+    def _scan_definition(self, w):
+        """Structure fallback: 所称X，是指 / X，是指 anywhere in the corpus for the main term."""
+        if not w:
+            return None
+        term = norm(max(w, key=w.get))
+        for c in self.view.chunks:
+            tn = norm(c.text)
+            if term not in tn:
+                continue
+            for s in split_sentences(c.text):
+                sn = norm(s)
+                if re.search(rf"(?:所称|^|[(（][一二三四五六七八九十]+[)）]){re.escape(term)}[,，]?(?:是指|指)", sn):
+                    return ((1.0, 0), Ev(c, 99, 0.0, 1.0, None), s, S.definition_slot(s) or "")
+        return None
+
+    def _find_list(self, q: Question, evs, w, cites):
+        # 1) a group of sibling units whose heading names the subject (附件1 › "七大示范工程" › 1. …)
+        best = None
+        for e in evs:
+            c = e.chunk
+            if len(c.path) < 2:
+                continue
+            heading = " ".join(c.path[:-1])
+            gcov = coverage(w, heading)
+            sibs = [s for s in self.view.siblings(c) if s.kind == c.kind]
+            if gcov >= T.SLOT_SENTENCE_COVERAGE and len(sibs) >= 2 and (best is None or gcov > best[0]):
+                best = (gcov, c, sibs)
+        if best is not None:
+            _, c, sibs = best
+            items = [(s, s.text) for s in sibs][: T.MAX_LIST_CITATIONS - 1]
+            name = c.path[-2].strip('"“” ')
+            mention = None
+            for e in evs:
+                if (e.chunk.doc_id == c.doc_id and e.chunk.path[:-1] != c.path[:-1] and e.chunk.kind == "item"
+                        and name in e.chunk.text):
+                    s = next((x for x in split_sentences(e.chunk.text) if name in x), "")
+                    mention = C.Quote(e.chunk, s, anchor=name) if s else None
+                    break
+            if mention is None:
+                for other in self.view.by_doc.get(c.doc_id, []):
+                    if other.path[:-1] != c.path[:-1] and other.kind == "item" and name in other.text:
+                        s = next((x for x in split_sentences(other.text) if name in x), "")
+                        mention = C.Quote(other, s, anchor=name)
+                        break
+            where = f"{c.path[0]}列出的{c.path[-2]}" if len(c.path) > 2 else c.path[0]
+            header = f"《{c.doc_title}》{where}共{len(sibs)}项:"
+            return C.list_text(header, items, cites, mention)
+        # 2) numbered lines inside one passage (（一）…（二）…) or an enumeration sentence
+        for e in evs:
+            lines = [ln.strip() for ln in e.chunk.text.split("\n") if _ITEM_LINE.match(ln)]
+            if len(lines) >= 2 and e.cov >= T.SLOT_SENTENCE_COVERAGE:
+                intro = split_sentences(e.chunk.text)[0]
+                return C.list_text(f"{C.strip_trailing_punct(intro)}:", [(e.chunk, ln) for ln in lines], cites, None)
+        for e, s in self._sentences(evs):
+            if S.enumeration_count(s) >= 3 and self._ctx_cov(w, e.chunk, s) >= T.SLOT_CLAUSE_COVERAGE:
+                return C.answered_text(s, [C.Quote(e.chunk, s)], cites, preface=self._preface(e.chunk))
+        return None
+
+    def _find_open(self, q: Question, evs, w, cites):
+        scored = sorted(
+            ((self._ctx_cov(w, e.chunk, s), -e.rank, e, s) for e, s in self._sentences(evs)),
+            key=lambda x: (x[0], x[1]), reverse=True,
+        )
+        if not scored or scored[0][0] < T.OPEN_SENTENCE_COVERAGE:
+            return None
+        quotes = [C.Quote(e.chunk, s) for cov, _, e, s in scored[: T.MAX_QUOTES] if cov >= T.OPEN_SENTENCE_COVERAGE]
+        return C.answered_text(quotes[0].sentence, quotes, cites, preface=self._preface(quotes[0].chunk))
+
+    _find_yesno = _find_open
+
+    # ------------------------------------------------------------------ honest non-answers
+    def _not_specified(self, q: Question, relevant: list[Ev], evs: list[Ev], w, cites) -> str:
+        key = key_term(w, self.view)
+        related = list(relevant)
+        if key:
+            subs = [x for x in (key, *_subwords(norm(key))) if self.view.df(x) > 0]
+            kn = norm(min(subs, key=self.view.df)) if subs else norm(key)
+            related += [e for e in evs if e not in related and e.in_scope and kn in norm(e.chunk.text)
+                        and e.cov >= T.RELATED_KEY_COVERAGE]
+            seen = {e.chunk.chunk_id for e in related}
+            for doc_id in dict.fromkeys(e.chunk.doc_id for e in relevant):
+                for c in self.view.by_doc.get(doc_id, []):
+                    if c.chunk_id not in seen and c.kind != "attachment_list" and kn in norm(c.text):
+                        related.append(Ev(c, 99, 0.0, coverage(w, c.retrieval_text), None))
+                        seen.add(c.chunk_id)
+        quotes = []
+        kn = kn if key else ""
+        for e in related[: T.MAX_CITATIONS]:
+            sents = split_sentences(e.chunk.text)
+            best = max(sents, key=lambda s: (self._ctx_cov(w, e.chunk, s) + (kn in norm(s)))) if sents else e.chunk.text
+            quotes.append(C.Quote(e.chunk, best))
+        subject = max((longest_common(norm(q.text), norm(e.chunk.text), 2) for e in relevant), key=len)
+        subject = subject if len(subject) >= 2 and not q.english else ""
+        return C.not_specified_text(subject, q.qtype, quotes, cites)
+
+    def _not_found(self, q: Question, ans: Answer, evs, scoped_out, cites, w) -> Answer:
+        note = ""
+        if q.places and any(p not in HENGYANG_PLACES for p in q.places):
+            place = "、".join(q.places)
+            note = (f"文件中没有关于{place}的内容;《衡阳市2021年生态环境保护工作要点》只适用于衡阳市,"
+                    f"不能用来回答{place}的问题。")
+        elif q.years and scoped_out:
+            yrs = "、".join(f"{y}年" for y in q.years)
+            titles = "、".join(sorted({f"《{e.chunk.doc_title}》" for e in scoped_out}))
+            note = f"文件中没有{yrs}的相关规定或目标;{titles}只涉及其标题所示年份,其中的数字不适用于{yrs}。"
+        near = []
+        for e in sorted(evs, key=lambda e: -e.cov)[:2]:
+            if (w and e.cov >= T.NEAR_MISS_COVERAGE) or (e.dense or 0) >= T.DENSE_NEAR_MISS:
+                sents = split_sentences(e.chunk.text) or [e.chunk.text]
+                near.append(C.Quote(e.chunk, max(sents, key=lambda s: coverage(w, s))))
+        ans.answer = C.not_found_text(q.raw, note, near, cites)
+        ans.citations = cites.items
+        return ans
+
+    def _other_year(self, q: Question, ans: Answer, scoped: list[Ev], w, cites) -> Answer:
+        """The documents discuss the subject, but for another year: not_specified, never the other
+        year's figure as if it applied."""
+        yrs = "、".join(f"{y}年" for y in q.years)
+        quotes = []
+        for e in scoped[: T.MAX_QUOTES]:
+            sents = split_sentences(e.chunk.text) or [e.chunk.text]
+            quotes.append(C.Quote(e.chunk, max(sents, key=lambda x: self._ctx_cov(w, e.chunk, x))))
+        titles = "、".join(sorted({f"《{e.chunk.doc_title}》" for e in scoped}))
+        lines = [f"文件没有写明{yrs}的情况。{titles}只针对其标题所示年份,下面的内容不适用于{yrs}:", ""]
+        lines += [C.quote_line(qt, cites) for qt in quotes]
+        ans.status = "not_specified"
+        ans.answer = "\n".join(lines)
+        ans.citations = cites.items
+        return ans
+
+    def _preface(self, chunk: Chunk) -> str:
+        year = self.view.title_year(chunk.doc_id)
+        if chunk.doc_type == "工作要点" and year:
+            return f"据《{chunk.doc_title}》({year}年):"
+        return ""

@@ -1,0 +1,270 @@
+"""Helpers shared by the app's pages: settings, the cached Assistant, errors, highlighting, links.
+
+Pages import from here; nothing in here runs at import time. The pure helpers (``highlight_html``,
+``conversation_markdown``, ``section_context`` …) do not touch Streamlit state and are unit-testable.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages.text import (  # noqa: F401 - re-exported for the pages
+    citation_numbers,
+    conversation_markdown,
+    group_citations,
+    highlight_html,
+    html_text,
+    md_safe,
+    section_context,
+)
+from policy_assistant.config import Settings, load_settings
+from policy_assistant.errors import IndexMissingError, PolicyAssistantError
+
+APP_TITLE = "政策助手"
+APP_ICON = "🌿"  # favicon
+APP_AVATAR = ":material/eco:"  # assistant avatar and title icon (material icons render without emoji fonts)
+APP_DIR = Path(__file__).resolve().parent.parent
+
+# Pages. The reader and quiz pages (issue 7) are registered by app.py when their files exist.
+CHAT_PAGE = "app_pages/chat.py"
+READER_PAGE = "app_pages/reader.py"
+QUIZ_PAGE = "app_pages/quiz.py"
+
+# Session-state key another page (e.g. the reader's "ask about this section") sets to have the chat ask it.
+PENDING_QUESTION_KEY = "pending_question"
+
+WARM_UP_QUESTION = "PM2.5年均浓度目标是多少?"
+
+STATUS_BADGES = {
+    "answered": ("已找到", "green", ":material/check_circle:"),
+    "not_specified": ("文件未明确", "orange", ":material/help:"),
+    "not_found": ("未找到相关内容", "gray", ":material/search_off:"),
+}
+
+
+# --------------------------------------------------------------------------- settings, errors, auth
+
+
+def show_error(exc: PolicyAssistantError | str, fix: str | None = None) -> None:
+    """One readable error box: what is wrong and what to do. Never a traceback."""
+    if isinstance(exc, PolicyAssistantError):
+        message, fix = exc.message, exc.fix
+    else:
+        message = str(exc)
+    text = f"**{message}**"
+    if fix:
+        text += f"\n\n解决办法 / fix: {fix}"
+    st.error(text, icon=":material/error:")
+
+
+def get_settings() -> Settings:
+    """Settings from policy-assistant.toml and POLICY_ASSISTANT_* variables; stops the page on a bad config."""
+    try:
+        return load_settings()
+    except PolicyAssistantError as exc:
+        show_error(exc)
+        st.stop()
+        raise  # unreachable; keeps type checkers calm
+
+
+def check_password(entered: str, expected: str) -> bool:
+    """Constant-time comparison of the access password."""
+    return hmac.compare_digest(entered.encode("utf-8"), expected.encode("utf-8"))
+
+
+def password_gate(settings: Settings) -> bool:
+    """True when no password is configured or the session has entered it; otherwise draws the login form."""
+    if not settings.app_password or st.session_state.get("authenticated"):
+        return True
+    st.title(f"{APP_AVATAR} {APP_TITLE}")
+    with st.form("login"):
+        entered = st.text_input("访问密码", type="password")
+        submitted = st.form_submit_button("进入")
+    if submitted:
+        if check_password(entered, settings.app_password):
+            st.session_state["authenticated"] = True
+            st.rerun()
+        st.error("密码不正确。")
+    return False
+
+
+# --------------------------------------------------------------------------- the Assistant
+
+
+def _index_stamp(index_dir: Path) -> str:
+    """Changes whenever the index on disk is rebuilt, so a cached Assistant is not used after a rebuild."""
+    try:
+        files = sorted(p for p in Path(index_dir).iterdir() if p.is_file())
+    except OSError:
+        return "missing"
+    return ";".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in files)
+
+
+def _cache_key(settings: Settings) -> str:
+    fields = {
+        "index_dir": str(settings.index_dir),
+        "embedder": settings.embedder,
+        "answerer": settings.answerer,
+        "llm": [settings.llm_base_url, settings.llm_model],
+        "retrieval": [settings.top_k, settings.candidate_k, settings.rrf_k, settings.dense_weight,
+                      settings.bm25_weight],
+        "stamp": _index_stamp(settings.index_dir),
+    }
+    return json.dumps(fields, sort_keys=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_assistant(cache_key: str, _settings: Settings):
+    from answer.engine import Assistant
+
+    started = time.perf_counter()
+    assistant = Assistant.from_settings(_settings)
+    try:  # pay the first-call costs (tokenizer dictionary, query encoder) now, not on the first question
+        assistant.ask(WARM_UP_QUESTION)
+    except Exception:  # noqa: BLE001 - warm-up is best effort; a real question reports real errors
+        pass
+    assistant._app_load_seconds = time.perf_counter() - started  # shown in the sidebar
+    return assistant
+
+
+def build_index_with_progress(settings: Settings, *, full: bool = False) -> None:
+    """Build (or update) the index, drawing an ``st.progress`` bar fed by the builder's callback."""
+    from index.build import build_index
+
+    slot = st.empty()
+    with slot.container():
+        st.info("首次启动：正在从文件建立检索索引，完成后自动进入问答。", icon=":material/construction:")
+        bar = st.progress(0.0, text="正在建立索引…")
+    bar_update = progress_adapter(lambda frac, text: bar.progress(frac, text=f"正在建立索引：{text}"))
+    # another session may be building the same index right now: wait for it instead of failing
+    build_index(settings, progress=bar_update, full=full, lock_wait=600)
+    slot.empty()
+
+
+STAGE_LABELS = {"embed": "计算段落向量", "bm25": "建立关键词索引", "write": "写入索引文件", "read": "读取文件"}
+
+
+def progress_adapter(draw: Callable[[float, str], None]) -> Callable:
+    """Turn whatever the index builder reports into ``draw(fraction 0..1, text)``.
+
+    Accepts ``(stage, done, total)``, ``(done, total)``, ``(fraction,)``, ``(stage, fraction)``,
+    ``(message,)`` or an object/dict with ``stage``/``done``/``total``.
+    """
+    state = {"frac": 0.0, "text": ""}
+
+    def callback(*args, **kwargs):
+        stage = kwargs.get("stage") or kwargs.get("message") or ""
+        done = kwargs.get("done", kwargs.get("current"))
+        total = kwargs.get("total")
+        nums = [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
+        texts = [a for a in args if isinstance(a, str)]
+        for a in args:
+            if isinstance(a, dict):
+                stage = a.get("stage", stage)
+                done, total = a.get("done", done), a.get("total", total)
+            elif hasattr(a, "stage") and not isinstance(a, str):
+                stage = getattr(a, "stage", stage)
+                done, total = getattr(a, "done", done), getattr(a, "total", total)
+        if texts:
+            stage = texts[0]
+        stage = STAGE_LABELS.get(str(stage), stage)
+        if done is None and len(nums) >= 2:
+            done, total = nums[0], nums[1]
+        elif done is None and len(nums) == 1:
+            done, total = nums[0], 1.0
+        if done is not None and total:
+            state["frac"] = max(0.0, min(1.0, float(done) / float(total)))
+            label = f"{stage} {int(done)}/{int(total)}" if float(total) > 1 else str(stage)
+        else:
+            label = str(stage)
+        state["text"] = label.strip() or state["text"]
+        draw(state["frac"], state["text"])
+
+    return callback
+
+
+def get_assistant(settings: Settings):
+    """The Assistant for these settings, loaded once per process; builds a missing index with progress.
+
+    On any domain error the page shows the message and its fix, offers a rebuild when the index is
+    damaged, and stops.
+    """
+    try:
+        with st.spinner("正在加载索引和模型…"):
+            return _load_assistant(_cache_key(settings), settings)
+    except IndexMissingError:
+        pass  # first start: build it below
+    except PolicyAssistantError as exc:
+        show_error(exc)
+        _offer_rebuild(settings)
+        st.stop()
+    except Exception as exc:  # noqa: BLE001 - never a traceback in the browser; details go to the log
+        logging.getLogger("policy_assistant.app").exception("loading the assistant failed")
+        show_error(f"加载索引或模型时出现内部错误（{type(exc).__name__}: {exc}）",
+                   "查看服务器日志；可以用 `policy-assistant index build --full` 重建索引后再启动")
+        _offer_rebuild(settings)
+        st.stop()
+    try:
+        build_index_with_progress(settings)
+        with st.spinner("正在加载索引和模型…"):
+            return _load_assistant(_cache_key(settings), settings)
+    except PolicyAssistantError as exc:
+        show_error(exc)
+        st.stop()
+
+
+def _offer_rebuild(settings: Settings) -> None:
+    if st.button("重新建立索引", icon=":material/build:", key="rebuild_index"):
+        try:
+            build_index_with_progress(settings, full=True)
+        except PolicyAssistantError as exc:
+            show_error(exc)
+            return
+        _load_assistant.clear()
+        st.rerun()
+
+
+def retriever_of(assistant):
+    """The assistant's HybridRetriever (documents, chunks, manifest, search)."""
+    return getattr(assistant, "retriever", None)
+
+
+def index_info(assistant) -> dict:
+    """Documents, chunks, build time and embedder of the loaded index, for the sidebar."""
+    r = retriever_of(assistant)
+    manifest = dict(getattr(r, "manifest", None) or {})
+    documents = list(getattr(r, "documents", None) or [])
+    chunks = getattr(r, "chunks", None) or []
+    built = manifest.get("built_at") or manifest.get("created_at") or manifest.get("build_time") or ""
+    embedder = manifest.get("embedder") or getattr(getattr(r, "embedder", None), "name", "") or ""
+    if isinstance(embedder, dict):
+        embedder = embedder.get("name") or embedder.get("model") or json.dumps(embedder, ensure_ascii=False)
+    return {
+        "documents": len(documents),
+        "chunks": len(chunks),
+        "built_at": str(built),
+        "embedder": str(embedder),
+        "load_seconds": getattr(assistant, "_app_load_seconds", None),
+    }
+
+
+def document_choices(assistant) -> list[dict]:
+    """``[{doc_id, title, doc_type}]`` sorted with the work points first, then by title."""
+    r = retriever_of(assistant)
+    docs = []
+    for d in getattr(r, "documents", None) or []:
+        d = d if isinstance(d, dict) else getattr(d, "to_meta", lambda d=d: vars(d))()
+        docs.append({"doc_id": d.get("doc_id", ""), "title": d.get("title", ""), "doc_type": d.get("doc_type", "")})
+    docs.sort(key=lambda d: (d["doc_type"] != "工作要点", d["title"]))
+    return docs
+
+
+def reader_available() -> bool:
+    return (APP_DIR / READER_PAGE).is_file()

@@ -1,0 +1,150 @@
+"""Pure text helpers of the app (no Streamlit): highlighting, escaping, context, grouping, export."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Sequence
+
+from answer.types import STATUS_LABELS_ZH
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[。；;！？!?：:\n])")
+_SPACE = re.compile(r"\s+")
+
+
+def _find_loose(text: str, part: str) -> tuple[int, int] | None:
+    """Span of ``part`` in ``text`` ignoring whitespace differences (quotes are often re-joined)."""
+    i = text.find(part)
+    if i >= 0:
+        return i, i + len(part)
+    keep = [j for j, ch in enumerate(text) if not ch.isspace()]
+    squeezed = "".join(text[j] for j in keep)
+    needle = _SPACE.sub("", part)
+    if not needle:
+        return None
+    k = squeezed.find(needle)
+    if k < 0:
+        return None
+    return keep[k], keep[k + len(needle) - 1] + 1
+
+
+def _quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """Character spans of ``text`` covered by ``quote`` (whole, else sentence by sentence)."""
+    quote = (quote or "").strip()
+    if not quote or not text:
+        return []
+    whole = _find_loose(text, quote)
+    if whole:
+        return [whole]
+    spans = []
+    for part in _SENTENCE_SPLIT.split(quote):
+        part = part.strip().rstrip("。；;！？!?：:").strip()
+        if len(_SPACE.sub("", part)) < 4:
+            continue
+        found = _find_loose(text, part)
+        if found:
+            spans.append(found)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def html_text(text: str) -> str:
+    """Escape for an HTML block inside st.markdown; also neutralise markdown/LaTeX markers."""
+    out = html.escape(text, quote=True)
+    for ch, ent in (("$", "&#36;"), ("~", "&#126;"), ("*", "&#42;"), ("_", "&#95;"), ("`", "&#96;"),
+                    ("[", "&#91;"), ("]", "&#93;"), ("#", "&#35;")):
+        out = out.replace(ch, ent)
+    return out.replace("\n", "<br>")
+
+
+def highlight_html(text: str, quote: str) -> str:
+    """The passage as escaped HTML with the quoted sentence(s) wrapped in ``<mark>``."""
+    pieces, pos = [], 0
+    for s, e in _quote_spans(text, quote):
+        pieces.append(html_text(text[pos:s]))
+        pieces.append(f'<mark class="pa-quote">{html_text(text[s:e])}</mark>')
+        pos = e
+    pieces.append(html_text(text[pos:]))
+    return "".join(pieces)
+
+
+def md_safe(text: str) -> str:
+    """Answer markdown with characters Streamlit would misread in Chinese text escaped (~ ranges, $)."""
+    return (text or "").replace("$", "\\$").replace("~", "\\~")
+
+
+def section_context(chunks: Sequence, citation: dict, window: int = 3) -> list[tuple[object, bool]]:
+    """The cited chunk with its neighbours under the same heading: ``[(chunk, is_cited), …]``.
+
+    ``chunks`` is the index's chunk list. Neighbours share the cited chunk's parent path; at most
+    ``window`` on each side, so a long chapter does not flood the page.
+    """
+    cid, doc_id = citation.get("chunk_id"), citation.get("doc_id")
+    same_doc = sorted((c for c in chunks if c.doc_id == doc_id), key=lambda c: c.position)
+    idx = next((i for i, c in enumerate(same_doc) if c.chunk_id == cid), None)
+    if idx is None:
+        return []
+    parent = tuple(same_doc[idx].path[:-1])
+    siblings = [c for c in same_doc if tuple(c.path[: len(parent)]) == parent]
+    k = next(i for i, c in enumerate(siblings) if c.chunk_id == cid)
+    lo, hi = max(0, k - window), min(len(siblings), k + window + 1)
+    return [(c, c.chunk_id == cid) for c in siblings[lo:hi]]
+
+
+def group_citations(cits: Sequence[dict], max_item_chars: int = 240) -> list[list[dict]]:
+    """Consecutive short citations from the same document and heading, grouped for one source card.
+
+    A list answer ("七大示范工程有哪些?") cites seven one-line items under one heading: one card with
+    seven highlighted lines reads far better than seven cards.
+    """
+    groups: list[tuple[tuple, list[dict]]] = []
+    for c in cits:
+        path = tuple(c.get("path") or ())
+        key = (c.get("doc_id") or c.get("doc_title"), path[:-1], bool(c.get("near_miss")))
+        if (groups and groups[-1][0] == key and path[:-1]
+                and len(c.get("text", "")) <= max_item_chars
+                and len(groups[-1][1][-1].get("text", "")) <= max_item_chars):
+            groups[-1][1].append(c)
+        else:
+            groups.append((key, [c]))
+    return [items for _, items in groups]
+
+
+def citation_numbers(items: Sequence[dict]) -> str:
+    """``[1]–[7]`` for a consecutive run, else ``[1] [3]``."""
+    ns = [int(c["n"]) for c in items]
+    if len(ns) > 2 and ns == list(range(ns[0], ns[0] + len(ns))):
+        return f"[{ns[0]}]–[{ns[-1]}]"
+    return " ".join(f"[{n}]" for n in ns)
+
+
+def conversation_markdown(turns: Sequence[dict], title: str = "政策助手") -> str:
+    """The conversation as a Markdown document: questions, status, answers and numbered sources."""
+    lines = [f"# {title} — 对话记录", "", f"导出时间：{time.strftime('%Y-%m-%d %H:%M')}", ""]
+    for i, turn in enumerate(turns, 1):
+        ans = turn.get("answer") or {}
+        lines += [f"## {i}. {turn.get('question', '')}", ""]
+        if turn.get("rewritten"):
+            lines += [f"> 结合上文理解为：{turn['rewritten']}", ""]
+        if turn.get("mode") == "passages":
+            lines += ["*仅检索段落，未生成回答*", ""]
+        else:
+            label = STATUS_LABELS_ZH.get(ans.get("status", ""), ans.get("status", ""))
+            lines += [f"**状态：{label}**", "", ans.get("answer", ""), ""]
+        cits = ans.get("citations") or []
+        if cits:
+            lines += ["**来源**", ""]
+            for c in cits:
+                tag = "（相关参考，未直接回答）" if c.get("near_miss") else ""
+                lines.append(f"[{c.get('n')}] {c.get('section') or c.get('doc_title', '')}{tag}")
+                body = (c.get("text") or "").replace("\n", " ")
+                lines += [f"> {body}", ""]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,155 @@
+"""The configurations the eval suite runs side by side on the same gold set.
+
+A configuration = a chunking (the project's structure-aware chunks, or the baseline's recursive
+character chunks), a retrieval mode over that index, a cap on the passages the answerer sees, and
+an answerer. Configurations that share a chunking share one cached index (see ``eval/indexes.py``):
+the retrieval mode is a query-time choice.
+
+| name               | chunks     | retrieval                              | answerer   |
+|--------------------|------------|----------------------------------------|------------|
+| default            | structure  | hybrid: dense + BM25, RRF              | extractive |
+| bm25               | structure  | BM25 only (jieba + domain terms)       | extractive |
+| dense              | structure  | dense only (same embedder)             | extractive |
+| no-fusion          | structure  | dense + BM25, min-max score sum (no RRF)| extractive |
+| no-structure       | recursive  | hybrid: dense + BM25, RRF              | extractive |
+| baseline-recursive | recursive  | dense only, top-3, no title scoping    | extractive |
+| llm                | structure  | hybrid                                 | LLM        |
+
+``llm`` is offered only when ``settings.llm_base_url`` is set (or ``settings.answerer == "llm"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from policy_assistant.errors import ConfigError
+from retrieval.types import Hit
+
+STRUCTURE = "structure"
+RECURSIVE = "recursive"
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    name: str
+    description: str
+    chunking: str = STRUCTURE          # STRUCTURE | RECURSIVE
+    mode: str = "hybrid"               # hybrid | dense | bm25 | sum
+    max_k: int | None = None           # passages handed to the answerer (None = the answerer's own k)
+    answerer: str = "extractive"       # extractive | llm
+    title_scoping: bool = True         # restrict retrieval to a document named in the question
+    baseline: bool = True              # the default pipeline must beat it
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "chunking": self.chunking,
+                "mode": self.mode, "max_k": self.max_k, "answerer": self.answerer,
+                "title_scoping": self.title_scoping}
+
+
+DEFAULT = "default"
+
+CONFIGS: dict[str, EvalConfig] = {c.name: c for c in (
+    EvalConfig(DEFAULT, "this project's pipeline: structure chunks, dense + BM25 with RRF, extractive answers",
+               baseline=False),
+    EvalConfig("bm25", "BM25 only (jieba + domain dictionary) over the structure chunks", mode="bm25"),
+    EvalConfig("dense", "dense only (same embedder) over the structure chunks", mode="dense"),
+    EvalConfig("no-fusion", "structure chunks, dense + BM25 combined by a min-max score sum instead of RRF",
+               mode="sum"),
+    EvalConfig("baseline-recursive", "common Chinese RAG default: recursive 250/50 character chunks, "
+               "dense only, top-3", chunking=RECURSIVE, mode="dense", max_k=3, title_scoping=False),
+    EvalConfig("no-structure", "structure-aware chunking off: recursive 250/50 chunks, dense + BM25 with RRF",
+               chunking=RECURSIVE),
+    EvalConfig("llm", "default retrieval with the LLM answerer (only when one is configured)",
+               answerer="llm", baseline=False),
+)}
+
+
+def llm_configured(settings) -> bool:
+    return bool(getattr(settings, "llm_base_url", "")) or getattr(settings, "answerer", "") == "llm"
+
+
+def available_configs(settings) -> list[str]:
+    """Names run by default: every configuration, ``llm`` only when an LLM is configured."""
+    return [n for n in CONFIGS if n != "llm" or llm_configured(settings)]
+
+
+def select_configs(names: list[str] | None, settings) -> list[EvalConfig]:
+    """The configurations named (in the given order), or all available ones. Raises ConfigError."""
+    if not names:
+        return [CONFIGS[n] for n in available_configs(settings)]
+    out: list[EvalConfig] = []
+    for raw in names:
+        for name in (p.strip() for p in raw.split(",")):
+            if not name:
+                continue
+            if name not in CONFIGS:
+                raise ConfigError(f"unknown eval configuration {name!r}", f"use one of: {', '.join(CONFIGS)}")
+            if name == "llm" and not llm_configured(settings):
+                raise ConfigError("the llm configuration needs an LLM endpoint",
+                                  "set llm_base_url and llm_model in policy-assistant.toml")
+            if CONFIGS[name] not in out:
+                out.append(CONFIGS[name])
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Retriever wrappers: the Assistant always asks for mode="hybrid"; these pin the configuration's mode.
+
+
+class ConfiguredRetriever:
+    """Wraps a retriever (``HybridRetriever``): forces the configuration's mode, caps ``k`` and
+    optionally ignores document scoping. Everything else (``chunks``, ``embedder`` …) is forwarded."""
+
+    def __init__(self, base, config: EvalConfig, *, candidate_k: int = 30,
+                 dense_weight: float = 1.0, bm25_weight: float = 1.0):
+        self.base = base
+        self.config = config
+        self.candidate_k = candidate_k
+        self.dense_weight = dense_weight
+        self.bm25_weight = bm25_weight
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
+
+    def search(self, query, k=None, doc_ids=None, doc_types=None, mode="hybrid", uncapped=False) -> list[Hit]:
+        """``mode`` is ignored (the configuration's mode applies); ``uncapped`` skips ``max_k`` (for
+        measuring the ranking to depth 10)."""
+        cfg = self.config
+        k = int(k or getattr(self.base, "top_k", 5) or 5)
+        if cfg.max_k and not uncapped:
+            k = min(k, cfg.max_k)
+        if not cfg.title_scoping:
+            doc_ids = None
+        if cfg.mode == "sum":
+            return self._score_sum(query, k, doc_ids, doc_types)
+        return self.base.search(query, k=k, doc_ids=doc_ids, doc_types=doc_types, mode=cfg.mode)
+
+    def _score_sum(self, query, k, doc_ids, doc_types) -> list[Hit]:
+        """Fuse by ``w_d·minmax(cosine) + w_b·minmax(bm25)`` over the union of both candidate lists
+        (the hybrid search returns that union with both raw scores on every hit)."""
+        cands = self.base.search(query, k=2 * max(self.candidate_k, k), doc_ids=doc_ids,
+                                 doc_types=doc_types, mode="hybrid")
+        if not cands:
+            return []
+        dense = _minmax([h.dense_score for h in cands])
+        bm25 = _minmax([h.bm25_score for h in cands])
+        fused = self.dense_weight * dense + self.bm25_weight * bm25
+        order = sorted(range(len(cands)), key=lambda i: (-fused[i], cands[i].rank))[:k]
+        out = []
+        for rank, i in enumerate(order, 1):
+            h = cands[i]
+            out.append(Hit(chunk=h.chunk, score=float(fused[i]), rank=rank, dense_score=h.dense_score,
+                           dense_rank=h.dense_rank, bm25_score=h.bm25_score, bm25_rank=h.bm25_rank))
+        return out
+
+
+def _minmax(values: list[float | None]) -> np.ndarray:
+    """Min-max scale to 0..1 (missing scores count as the minimum; a constant list scales to 0)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return np.zeros(len(values))
+    lo, hi = min(present), max(present)
+    arr = np.array([lo if v is None else v for v in values], dtype=float)
+    return (arr - lo) / (hi - lo) if hi > lo else np.zeros(len(values))

