@@ -7,11 +7,26 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from answer import thresholds as T
 from answer.sentences import norm
 from corpus.model import Chunk
+
+
+@dataclass
+class Ev:
+    """One candidate passage with its evidence measures."""
+
+    chunk: Chunk
+    rank: int
+    score: float
+    cov: float
+    dense: float | None
+    in_scope: bool = True
+    missing: float = 0.0
+
 
 _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})年")
 

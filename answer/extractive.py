@@ -4,21 +4,19 @@ the status from evidence (answered / not_specified / not_found) and compose a qu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from answer import compose as C
 from answer import slots as S
 from answer import thresholds as T
 from answer.evidence import (
     CorpusView,
-    _subwords,
+    Ev,
     coverage,
-    key_term,
-    longest_common,
     max_missing_share,
     term_hit,
 )
-from answer.question import HENGYANG_PLACES, Question
+from answer.nonanswers import NonAnswers
+from answer.question import Question
 from answer.sentences import norm, split_clauses, split_sentences
 from answer.types import Answer
 from corpus.model import Chunk
@@ -40,20 +38,9 @@ def _unknown_regulation(text: str, view: CorpusView) -> str | None:
 _ITEM_LINE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[)）]")
 
 
-@dataclass
-class Ev:
-    """One candidate passage with its evidence measures."""
-
-    chunk: Chunk
-    rank: int
-    score: float
-    cov: float
-    dense: float | None
-    in_scope: bool = True
-    missing: float = 0.0
 
 
-class ExtractiveAnswerer:
+class ExtractiveAnswerer(NonAnswers):
     def __init__(self, view: CorpusView):
         self.view = view
 
@@ -341,66 +328,6 @@ class ExtractiveAnswerer:
         return C.answered_text(quotes[0].sentence, quotes, cites, preface=self._preface(quotes[0].chunk))
 
     _find_yesno = _find_open
-
-    # ------------------------------------------------------------------ honest non-answers
-    def _not_specified(self, q: Question, relevant: list[Ev], evs: list[Ev], w, cites) -> str:
-        key = key_term(w, self.view)
-        related = list(relevant)
-        if key:
-            subs = [x for x in (key, *_subwords(norm(key))) if self.view.df(x) > 0]
-            kn = norm(min(subs, key=self.view.df)) if subs else norm(key)
-            related += [e for e in evs if e not in related and e.in_scope and kn in norm(e.chunk.text)
-                        and e.cov >= T.RELATED_KEY_COVERAGE]
-            seen = {e.chunk.chunk_id for e in related}
-            for doc_id in dict.fromkeys(e.chunk.doc_id for e in relevant):
-                for c in self.view.by_doc.get(doc_id, []):
-                    if c.chunk_id not in seen and c.kind != "attachment_list" and kn in norm(c.text):
-                        related.append(Ev(c, 99, 0.0, coverage(w, c.retrieval_text), None))
-                        seen.add(c.chunk_id)
-        quotes = []
-        kn = kn if key else ""
-        for e in related[: T.MAX_CITATIONS]:
-            sents = split_sentences(e.chunk.text)
-            best = max(sents, key=lambda s: (self._ctx_cov(w, e.chunk, s) + (kn in norm(s)))) if sents else e.chunk.text
-            quotes.append(C.Quote(e.chunk, best))
-        subject = max((longest_common(norm(q.text), norm(e.chunk.text), 2) for e in relevant), key=len)
-        subject = subject if len(subject) >= 2 and not q.english else ""
-        return C.not_specified_text(subject, q.qtype, quotes, cites)
-
-    def _not_found(self, q: Question, ans: Answer, evs, scoped_out, cites, w) -> Answer:
-        note = ""
-        if q.places and any(p not in HENGYANG_PLACES for p in q.places):
-            place = "、".join(q.places)
-            note = (f"文件中没有关于{place}的内容;《衡阳市2021年生态环境保护工作要点》只适用于衡阳市,"
-                    f"不能用来回答{place}的问题。")
-        elif q.years and scoped_out:
-            yrs = "、".join(f"{y}年" for y in q.years)
-            titles = "、".join(sorted({f"《{e.chunk.doc_title}》" for e in scoped_out}))
-            note = f"文件中没有{yrs}的相关规定或目标;{titles}只涉及其标题所示年份,其中的数字不适用于{yrs}。"
-        near = []
-        for e in sorted(evs, key=lambda e: -e.cov)[:2]:
-            if (w and e.cov >= T.NEAR_MISS_COVERAGE) or (e.dense or 0) >= T.DENSE_NEAR_MISS:
-                sents = split_sentences(e.chunk.text) or [e.chunk.text]
-                near.append(C.Quote(e.chunk, max(sents, key=lambda s: coverage(w, s))))
-        ans.answer = C.not_found_text(q.raw, note, near, cites)
-        ans.citations = cites.items
-        return ans
-
-    def _other_year(self, q: Question, ans: Answer, scoped: list[Ev], w, cites) -> Answer:
-        """The documents discuss the subject, but for another year: not_specified, never the other
-        year's figure as if it applied."""
-        yrs = "、".join(f"{y}年" for y in q.years)
-        quotes = []
-        for e in scoped[: T.MAX_QUOTES]:
-            sents = split_sentences(e.chunk.text) or [e.chunk.text]
-            quotes.append(C.Quote(e.chunk, max(sents, key=lambda x: self._ctx_cov(w, e.chunk, x))))
-        titles = "、".join(sorted({f"《{e.chunk.doc_title}》" for e in scoped}))
-        lines = [f"文件没有写明{yrs}的情况。{titles}只针对其标题所示年份,下面的内容不适用于{yrs}:", ""]
-        lines += [C.quote_line(qt, cites) for qt in quotes]
-        ans.status = "not_specified"
-        ans.answer = "\n".join(lines)
-        ans.citations = cites.items
-        return ans
 
     def _preface(self, chunk: Chunk) -> str:
         year = self.view.title_year(chunk.doc_id)

@@ -8,7 +8,8 @@ import re
 from answer.sentences import cn_numbers_in, norm, numbers_in, split_sentences
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
-QUOTE_RE = re.compile(r"「([^」]{4,})」|“([^”]{4,})”|\"([^\"]{4,})\"|『([^』]{4,})』")
+# Quoted phrases (no line breaks inside; ASCII "…" only for short terms such as "十四五").
+QUOTE_RE = re.compile(r"「([^」\n]{4,})」|“([^”\n]{4,})”|\"([^\"\n]{4,40})\"|『([^』\n]{4,})』")
 INJECTION_RE = re.compile(
     r"忽略(?:以上|之前|前面|上述|所有|你的)|无视(?:以上|之前|上述)|(?:新的|最新)指令|系统提示|你现在是|请直接(?:回答|输出)|"
     r"扮演|不要引用|ignore (?:all |the |any )?(?:previous|above|prior|earlier)|disregard (?:the|all|previous)|"
@@ -55,8 +56,11 @@ def check_grounding(answer_text: str, passages: dict[int, str], question: str = 
         problems.append("数字不在所引段落中: " + ", ".join(cn_missing))
     for m in QUOTE_RE.finditer(answer_text):
         phrase = next(g for g in m.groups() if g)
-        if norm(MARKER_RE.sub("", phrase)).strip("。,，") not in cn_cited:
-            problems.append(f"引文不在所引段落中: 「{phrase[:30]}」")
+        for piece in MARKER_RE.sub("", phrase).split("…"):  # a shortened quote is checked piece by piece
+            piece = norm(piece).strip("。,，>")
+            if len(piece) >= 4 and piece not in cn_cited:
+                problems.append(f"引文不在所引段落中: 「{phrase[:30]}」")
+                break
     if is_instruction(body):
         problems.append("回答包含疑似执行了文件中指令的内容")
     return problems

@@ -210,7 +210,7 @@ def _render_body(turn: dict) -> None:
         err = turn["error"]
         st.warning(f"**{err['message']}**" + (f"\n\n{err['fix']}" if err.get("fix") else ""),
                    icon=":material/warning:")
-        st.caption("未能回答")
+        st.caption('未能回答<span class="pa-done"></span>', unsafe_allow_html=True)
         return
     sources.render_answer(turn)
 
@@ -230,17 +230,18 @@ def _empty_state() -> None:
 def main() -> None:
     sources.inject_css()
     settings = get_settings()
-    assistant = get_assistant(settings)
-    opts = _sidebar(settings, assistant)
-
     st.title(f"{APP_AVATAR} {APP_TITLE}")
     st.caption("生态环境政策问答 · 回答只来自文件原文 · 点击来源核对")
 
+    # The page (title, examples, input) is drawn before the index and models load, so a new user can
+    # read and type while the first start finishes; a question sent meanwhile waits for the load.
     typed = st.chat_input("请输入问题，例如：PM2.5年均浓度目标是多少？", max_chars=2000)
     question = typed or st.session_state.pop(PENDING_QUESTION_KEY, None)
     turns = _turns()
     if not turns and not question:
         _empty_state()
+    assistant = get_assistant(settings)
+    opts = _sidebar(settings, assistant)
     for turn in turns:
         _render_turn(turn)
     if question and question.strip():

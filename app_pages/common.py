@@ -134,6 +134,18 @@ def _load_assistant(cache_key: str, _settings: Settings):
     return assistant
 
 
+def preload_assistant(settings: Settings) -> float:
+    """Load the Assistant into the page's cache outside a page run (``policy-assistant app`` does this at
+    server start); returns the seconds it took. Raises what loading raises."""
+    import warnings
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _load_assistant(_cache_key(settings), settings)
+    return time.perf_counter() - started
+
+
 def build_index_with_progress(settings: Settings, *, full: bool = False) -> None:
     """Build (or update) the index, drawing an ``st.progress`` bar fed by the builder's callback."""
     from index.build import build_index

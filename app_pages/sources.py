@@ -28,7 +28,9 @@ CSS = """
 .pa-ctx .pa-label {font-weight: 600; margin-right: .4rem;}
 .pa-passage.near {border-left-color: #bdbdbd; color: #555;}
 .pa-passage.near mark.pa-quote {background: #eeeeee;}
+.pa-src-head {margin-bottom: .1rem;}
 .pa-src-title {font-weight: 600;}
+.pa-crumb {color: #6b6f76; font-size: .85rem; margin: .1rem 0 .5rem 0;}
 .pa-n {color: #2e7d32; font-weight: 600; margin-right: .35rem;}
 .pa-near {color: #8a6d00; font-size: .85rem; margin-left: .4rem;}
 </style>
@@ -54,9 +56,9 @@ def render_answer(turn: dict) -> None:
     if turn.get("mode") == "passages":
         st.badge("仅检索段落", color="blue", icon=":material/manage_search:")
     else:
-        label, color, icon = STATUS_BADGES.get(ans.get("status"), (ans.get("status", ""), "gray", None))
-        st.badge(label, color=color, icon=icon)
-        st.markdown(md_safe(ans.get("answer", "")))
+        label, color, icon = STATUS_BADGES.get(ans.get("status"), (ans.get("status", ""), "gray", ""))
+        # badge and answer in one element: fewer elements per turn keep long conversations fast
+        st.markdown(f":{color}-badge[{icon} {label}]\n\n{md_safe(ans.get('answer', ''))}")
     cits = ans.get("citations") or []
     t = ans.get("timings_ms") or {}
     meta = [f"范围：{turn['scope']}"] if turn.get("scope") else []
@@ -75,7 +77,7 @@ def render_answer(turn: dict) -> None:
             with st.expander(f"其余 {n_rest} 个来源", icon=":material/more_horiz:"):
                 for items in rest:
                     _render_group(turn, items, compact=True)
-    st.caption(" · ".join(meta))
+    st.caption(" · ".join(meta) + '<span class="pa-done"></span>', unsafe_allow_html=True)  # end-of-turn marker
     if turn.get("mode") == "answer":
         _render_feedback(turn)
 
@@ -86,14 +88,11 @@ def _render_group(turn: dict, items: list[dict], compact: bool = False) -> None:
     path = first.get("path") or []
     with st.container(border=True, key=f"src_{turn['id']}_{first['n']}"):
         near = '<span class="pa-near">相关参考 · 未直接回答</span>' if first.get("near_miss") else ""
-        st.markdown(f'<span class="pa-src-title">{citation_numbers(items)} '
-                    f'{html_text(first.get("doc_title", ""))}</span>{near}', unsafe_allow_html=True)
-        if len(items) == 1:
-            st.caption(" › ".join(path) if path else first.get("section", ""))
-        else:
-            st.caption(" › ".join(path[:-1]))
+        crumb = (" › ".join(path) if path else first.get("section", "")) if len(items) == 1 else " › ".join(path[:-1])
+        rows = [f'<div class="pa-src-head"><span class="pa-src-title">{citation_numbers(items)} '
+                f'{html_text(first.get("doc_title", ""))}</span>{near}</div>',
+                f'<div class="pa-crumb">{html_text(crumb)}</div>']
         cls = "pa-passage near" if first.get("near_miss") else "pa-passage"
-        rows = []
         for c in items:
             num = f'<span class="pa-n">[{c["n"]}]</span>' if len(items) > 1 else ""
             rows.append(f'<div class="{cls}">{num}{highlight_html(c.get("text", ""), c.get("quote", ""))}</div>')
@@ -106,8 +105,8 @@ def _render_group(turn: dict, items: list[dict], compact: bool = False) -> None:
         if len(ctx) > len(items) or reader_available():
             with st.expander("查看完整章节（上下文）", icon=":material/menu_book:"):
                 if ctx:
-                    st.caption(" › ".join(path[:-1]) if len(path) > 1 else first.get("doc_title", ""))
-                    rows = []
+                    head = " › ".join(path[:-1]) if len(path) > 1 else first.get("doc_title", "")
+                    rows = [f'<div class="pa-crumb">{html_text(head)}</div>']
                     for item in ctx:
                         body = item["text"]
                         if body.startswith(item["label"]):  # "第四十一条 第四十一条 …" reads badly
@@ -176,16 +175,13 @@ def _on_comment(turn: dict) -> None:
 
 
 def _render_feedback(turn: dict) -> None:
-    cols = st.columns([1, 5], vertical_alignment="center")
-    with cols[0]:
-        st.feedback("thumbs", key=f"fb_{turn['id']}", on_change=_on_rating, args=(turn,))
-    with cols[1]:
-        if turn.get("feedback_id"):
-            with st.form(f"fbf_{turn['id']}", border=False, enter_to_submit=True):
-                c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-                c1.text_input("补充说明（可选）", key=f"fbc_{turn['id']}", placeholder="哪里不对、缺了什么…",
-                              label_visibility="collapsed")
-                c2.form_submit_button("提交说明", on_click=_on_comment, args=(turn,))
+    st.feedback("thumbs", key=f"fb_{turn['id']}", on_change=_on_rating, args=(turn,))
+    if turn.get("feedback_id"):
+        with st.form(f"fbf_{turn['id']}", border=False, enter_to_submit=True):
+            c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+            c1.text_input("补充说明（可选）", key=f"fbc_{turn['id']}", placeholder="补充说明（可选）：哪里不对、缺了什么…",
+                          label_visibility="collapsed")
+            c2.form_submit_button("提交说明", on_click=_on_comment, args=(turn,))
     err = st.session_state.pop("feedback_error", None)
     if err:
         st.warning(err, icon=":material/warning:")

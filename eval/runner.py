@@ -208,3 +208,30 @@ def run_eval(settings, config_names: list[str] | None, items: list[GoldItem], *,
             progress(f"config {cfg.name}: {len(items)} questions")
         runs.append(run_config(cfg, items, prepared[cfg.chunking], settings, loaded[cfg.chunking], progress))
     return EvalRun(runs, len(items), subset, gold_path)
+
+
+def load_run(json_paths: list[Path | str]) -> EvalRun:
+    """Rebuild one run from per-configuration report JSON files (``D-<config>.json``), e.g. to merge
+    configurations that were run in parallel processes into one table and one set of reports."""
+    import json
+
+    from eval.configs import CONFIGS
+    from eval.metrics import CitedPassage
+
+    runs, meta = [], {}
+    fields = set(ItemResult.__dataclass_fields__)
+    for p in json_paths:
+        d = json.loads(Path(p).read_text(encoding="utf-8"))
+        meta = meta or d
+        results = []
+        for it in d["items"]:
+            kw = {k: v for k, v in it.items() if k in fields}
+            kw["citations"] = [CitedPassage(**c) for c in it.get("citations", [])]
+            results.append(ItemResult(**kw))
+        cfg = CONFIGS[d["config"]["name"]]
+        runs.append(ConfigRun(cfg, results, summarize(results), by_category(results), confusion(results),
+                              d.get("index", {}), d.get("seconds", 0.0)))
+    order = list(CONFIGS)
+    runs.sort(key=lambda r: order.index(r.config.name))
+    return EvalRun(runs, meta.get("n", 0), meta.get("subset", "all"), meta.get("gold", ""),
+                   meta.get("date") or date.today().isoformat())

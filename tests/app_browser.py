@@ -116,10 +116,10 @@ class ChatPage:
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.driver = driver
-        self.wait = WebDriverWait(driver, timeout, poll_frequency=0.02)
+        self.wait = WebDriverWait(driver, timeout, poll_frequency=0.03)
 
     def open(self, url: str) -> float:
-        """Load the page; returns seconds until the chat input is usable (index and models loaded)."""
+        """Load the page; returns seconds until the chat input is usable (models may still be loading)."""
         t0 = time.perf_counter()
         self.driver.get(url)
         self.wait.until(lambda d: self._input())
@@ -132,10 +132,8 @@ class ChatPage:
         return found[0] if found and found[0].is_enabled() else None
 
     def _finished_turns(self) -> int:
-        # The "用时 … ms" caption is the last element drawn for a turn: its presence means the turn is complete.
-        return int(self.driver.execute_script(
-            "return Array.from(document.querySelectorAll('[data-testid=\"stChatMessage\"]'))"
-            ".filter(m => /用时 \\d+ ms|未能回答/.test(m.innerHTML)).length;"))
+        # Each finished turn ends with a caption holding an empty <span class="pa-done">: cheap to count.
+        return int(self.driver.execute_script("return document.getElementsByClassName('pa-done').length;"))
 
     def ask(self, question: str) -> float:
         """Type a question and press Enter; returns seconds from Enter until the answer is fully drawn."""

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import os
 import sys
+import threading
 from pathlib import Path
 
 from policy_assistant.errors import PolicyAssistantError
@@ -24,6 +25,8 @@ def register(subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1; set app_password before exposing it on a network)")
     p.add_argument("--no-build", action="store_true", help="do not build a missing index before starting")
+    p.add_argument("--no-preload", action="store_true",
+                   help="do not load the index and models at server start (the first visitor then waits)")
     p.add_argument("--print-command", action="store_true", help="print the streamlit command and exit")
     p.set_defaults(func=run_app)
 
@@ -109,12 +112,34 @@ def run_app(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
         build_index(settings, progress=_TerminalProgress())
     print(f"政策助手: http://{args.host}:{args.port}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
-    sys.stdout.flush()
+    os.environ.update(app_environment(settings))
     os.chdir(APP_FILE.parent)
-    # Replace this process with streamlit: signals (Ctrl+C, SIGTERM from a service manager) reach the
-    # server directly and no orphan is left behind.
-    os.execve(cmd[0], cmd, app_environment(settings))
-    return 0  # not reached
+    if args.no_preload:
+        # Replace this process with streamlit: signals reach the server directly, no orphan is left.
+        sys.stdout.flush()
+        os.execve(cmd[0], cmd, dict(os.environ))
+    # Run streamlit in this process and load the index and models in the background right away, so the
+    # first visitor does not wait for them (they land in the same st.cache_resource the page uses).
+    sys.path.insert(0, str(APP_FILE.parent))
+    threading.Thread(target=_preload, name="preload-assistant", daemon=True).start()
+    from streamlit.web import cli as stcli
+
+    sys.argv = ["streamlit", *cmd[cmd.index("run"):]]
+    return stcli.main(standalone_mode=False) or 0
+
+
+def _preload() -> None:
+    """Fill the app's Assistant cache before any browser connects (best effort; errors show in the page)."""
+    import logging
+
+    try:
+        from app_pages.common import preload_assistant
+        from policy_assistant.config import load_settings
+
+        seconds = preload_assistant(load_settings())
+        print(f"index and models loaded in {seconds:.1f}s", file=sys.stderr, flush=True)
+    except Exception:  # noqa: BLE001 - the page reports load errors with their fix
+        logging.getLogger("policy_assistant.app").debug("preload failed", exc_info=True)
 
 
 def export_feedback(args: argparse.Namespace) -> int:

@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reuse-index", action="store_true",
                    help="evaluate structure-chunk configurations on the configured index as it is "
                         "(no cache build; the index must be current)")
+    p.add_argument("--merge", nargs="+", metavar="JSON",
+                   help="run nothing: combine per-configuration report JSONs (D-<config>.json, e.g. from "
+                        "parallel runs) into one table and one set of reports")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_eval)
 
@@ -60,18 +63,26 @@ def cmd_eval(args) -> int:
         thresholds = parse_fail_under(args.fail_under)
     except ValueError as exc:
         raise ConfigError(str(exc), "e.g. --fail-under recall@5=0.9 --fail-under facts=0.8") from exc
-    items = load_gold(args.gold)
-    if args.subset == "smoke":
-        items = smoke_items(items)
-    if args.limit:
-        items = items[: args.limit]
-    if not items:
-        raise ConfigError("no gold questions selected", "mark items with \"smoke\": true or use --subset all")
     progress = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    run = run_eval(settings, args.eval_configs, items, subset=args.subset,
-                   gold_path=str(args.gold or "eval/gold.jsonl"),
-                   cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-                   reuse_index=args.reuse_index, progress=progress)
+    if args.merge:
+        from eval.runner import load_run
+
+        try:
+            run = load_run(args.merge)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"cannot merge report files: {exc}", "pass D-<config>.json files written by eval") from exc
+    else:
+        items = load_gold(args.gold)
+        if args.subset == "smoke":
+            items = smoke_items(items)
+        if args.limit:
+            items = items[: args.limit]
+        if not items:
+            raise ConfigError("no gold questions selected", "mark items with \"smoke\": true or use --subset all")
+        run = run_eval(settings, args.eval_configs, items, subset=args.subset,
+                       gold_path=str(args.gold or "eval/gold.jsonl"),
+                       cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                       reuse_index=args.reuse_index, progress=progress)
     if args.json:
         print(json.dumps(run.summary_json(), ensure_ascii=False))
     else:
