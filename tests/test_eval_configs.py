@@ -30,6 +30,14 @@ class FakeBase:
         self.calls.append({"k": k, "doc_ids": doc_ids, "mode": mode})
         # dense / bm25 raw scores: chunk 0 best by RRF rank, chunk 2 best by the score sum
         raw = [(0.80, 9.0), (0.79, 1.0), (0.70, 10.0), (0.60, None)]
+        if mode == "dense":
+            ranked = sorted(range(4), key=lambda i: -raw[i][0])
+            return [Hit(chunk=self.chunks[i], score=raw[i][0], rank=r, dense_score=raw[i][0])
+                    for r, i in enumerate(ranked, 1)][:k]
+        if mode == "bm25":
+            ranked = sorted((i for i in range(4) if raw[i][1]), key=lambda i: -raw[i][1])
+            return [Hit(chunk=self.chunks[i], score=raw[i][1], rank=r, bm25_score=raw[i][1])
+                    for r, i in enumerate(ranked, 1)][:k]
         return [Hit(chunk=self.chunks[i], score=1.0 / (i + 1), rank=i + 1, dense_score=d, bm25_score=b)
                 for i, (d, b) in enumerate(raw)][:k]
 
@@ -64,12 +72,13 @@ def test_baseline_caps_k_and_ignores_title_scoping():
 
 def test_score_sum_fusion():
     base = FakeBase()
-    hits = ConfiguredRetriever(base, CONFIGS["no-fusion"]).search("q", k=4)
-    assert base.calls[-1]["mode"] == "hybrid"
-    # minmax dense: [1, .95, .5, 0]; minmax bm25 (None → min): [.888…, 0, 1, 0]
+    hits = ConfiguredRetriever(base, CONFIGS["no-fusion"], candidate_k=30).search("q", k=4)
+    assert [(c["mode"], c["k"]) for c in base.calls] == [("dense", 30), ("bm25", 30)]
+    # minmax dense: [1, .95, .5, 0]; minmax bm25 (not in the BM25 list → min): [.888…, 0, 1, 0]
     assert [h.chunk.chunk_id for h in hits] == ["d#0", "d#2", "d#1", "d#3"]
     assert hits[0].score == pytest.approx(1 + 8 / 9)
     assert [h.rank for h in hits] == [1, 2, 3, 4]
+    assert hits[3].bm25_score is None and hits[3].bm25_rank is None and hits[1].bm25_rank == 1
 
 
 class _Cfg:

@@ -125,7 +125,8 @@ def run_app(args: argparse.Namespace) -> int:
     from streamlit.web import cli as stcli
 
     sys.argv = ["streamlit", *cmd[cmd.index("run"):]]
-    return stcli.main(standalone_mode=False) or 0
+    stcli.main()  # runs the server until Ctrl+C / SIGTERM, then exits
+    return 0
 
 
 def _preload() -> None:
