@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from answer import thresholds as T
@@ -9,9 +10,24 @@ from answer.combine import merge, split_parts
 from answer.evidence import CorpusView, merge_terms
 from answer.extractive import ExtractiveAnswerer
 from answer.followup import rewrite_followup as _rewrite
-from answer.question import Question, analyse
+from answer.question import CUE_WORDS, TYPE_CUES, Question, analyse
 from answer.sentences import norm
 from answer.types import Answer
+
+_GLUE_HEAD = set("要得需会能应该将把让就还也都")
+_GLUE_TAIL = set("要得了的就还也都")
+
+
+_ASKING = re.compile(r"吗|什么|多少|哪|谁|几|怎么|如何|是否|能否|何时")
+
+
+def _asking_clause(text: str) -> str | None:
+    """The clause that asks, when a question first states something (…提到…,…是哪天?)."""
+    clauses = [c for c in re.split(r"[,，;；]", text) if c.strip()]
+    if len(clauses) < 2 or _ASKING.search("".join(clauses[:-1])) or not _ASKING.search(clauses[-1]):
+        return None
+    last = clauses[-1].strip()
+    return last if len(re.sub(r"[\W_]", "", last)) >= 6 else None
 
 
 class Assistant:
@@ -59,13 +75,42 @@ class Assistant:
     def analyse(self, question: str) -> Question:
         q = analyse(question)
         if not q.english:
-            q.terms = merge_terms(q.terms, self.view)
+            cues = CUE_WORDS | TYPE_CUES.get(q.qtype, set())
+            cleaned = [self._clean_term(t) for t in q.terms]
+            q.terms = merge_terms([t for t in cleaned if t not in cues] or cleaned, self.view)
         named = self._named_docs(q)
         if named and not q.english:
             shorts = [self.view.short_titles[d] for d in named]
-            terms = [t for t in q.terms if not any(norm(t) in norm(s) for s in shorts)]
+            rest = norm(q.text)
+            for s in sorted(shorts, key=len, reverse=True):
+                rest = rest.replace(norm(s), " ")
+            # a term that is only part of the named title goes; one the question also uses on its own
+            # stays (水污染防治法里的水污染是指什么 keeps 水污染)
+            terms = [t for t in q.terms if not any(norm(t) in norm(s) for s in shorts) or norm(t) in rest]
             q.terms = terms + [s for s in shorts if s not in terms]
+        q.heads = [h for h in (self._head(x, side) for x, side in q.heads) if h]
         return q
+
+    def _clean_term(self, term: str) -> str:
+        """Strip a modal/particle glued to a word by the segmenter (要罚 → 罚, 党要 → 党) when the
+        glued form never occurs in the corpus."""
+        if len(term) < 2 or self.view.df(term) > 0:
+            return term
+        t = term
+        while len(t) >= 2 and t[0] in _GLUE_HEAD and self.view.df(t[1:]) > 0:
+            t = t[1:]
+        while len(t) >= 2 and t[-1] in _GLUE_TAIL and self.view.df(t[:-1]) > 0:
+            t = t[:-1]
+        return t
+
+    def _head(self, text: str, side: str) -> str:
+        """The corpus phrase a list question asks for: the longest prefix (哪些补偿方式…) or suffix
+        (…所称温室气体包括哪些) of ``text`` that occurs in the corpus."""
+        if side == "exact":
+            return text
+        cands = [text[:i] for i in range(len(text), 0, -1)] if side == "prefix" else \
+            [text[i:] for i in range(len(text) - 1)]
+        return next((c for c in cands if self.view.df(c) > 0 and (len(c) >= 2 or side == "prefix")), "")
 
     def ask(self, question: str, *, doc_ids=None, doc_types=None, top_k: int | None = None,
             history: list[Answer] | None = None) -> Answer:
@@ -84,6 +129,17 @@ class Assistant:
             ans = merge(str(question), answers, [f"《{self.view.titles[d]}》" for d in named])
         else:
             ans = self._ask_one(q, doc_ids, doc_types, top_k, timings)
+            asking = _asking_clause(q.text)
+            if ans.status != "answered" and asking and not q.english:
+                # "工作要点提到…,环境保护法规定环境日是哪天?": the last clause is the question; the
+                # first only sets the scene. Its answer is used only when it is a full answer.
+                q2 = self.analyse(asking)
+                q2.years = sorted(set(q2.years) | set(q.years))
+                q2.places = list(dict.fromkeys(q2.places + q.places))
+                if len(q2.terms) >= 2:
+                    ans2 = self._ask_one(q2, doc_ids, doc_types, top_k, timings)
+                    if ans2.status == "answered":
+                        ans = ans2
         ans.question = str(question)
         ans.rewritten_question = rewritten
         ans.notes = list(dict.fromkeys(list(q.notes) + list(ans.notes)))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from answer import thresholds as T
+from answer.glossary import ZH_ALIASES
 from answer.sentences import norm
 from corpus.model import Chunk
 
@@ -97,6 +98,8 @@ class CorpusView:
 def term_hit(term_n: str, text_n: str) -> float:
     """1 if the term occurs, 0.5 if most of its character bigrams do (long terms), else 0."""
     if term_n in text_n:
+        return 1.0
+    if any(a in text_n for a in ZH_ALIASES.get(term_n, ())):
         return 1.0
     parts = _subwords(term_n)
     if len(parts) > 1 and all(p in text_n for p in parts):

@@ -15,6 +15,7 @@ from answer.evidence import (
     max_missing_share,
     term_hit,
 )
+from answer.lists import ListFinders
 from answer.nonanswers import NonAnswers
 from answer.question import Question
 from answer.sentences import norm, split_clauses, split_sentences
@@ -29,6 +30,8 @@ def _unknown_regulation(text: str, view: CorpusView) -> str | None:
     """A regulation the question names that is not in the corpus (上海市生活垃圾管理条例)."""
     titles = [norm(t) for t in view.short_titles.values()]
     for m in _REGULATION.finditer(text):
+        if re.search(r"哪|什么|何|谁|关于|地方性", m.group(0)):
+            continue  # 出台哪部关于秸秆的地方性条例: a question about a regulation, not a name
         name = norm(m.group(0))
         if not any(t in name or name in t for t in titles):
             return m.group(0)
@@ -36,11 +39,13 @@ def _unknown_regulation(text: str, view: CorpusView) -> str | None:
 
 
 _ITEM_LINE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[)）]")
+_CONDITION = re.compile(r"^(?:逾期|情节严重|拒不|造成|对直接负责)[^，,。；;]{0,14}的[，,]")
+_ANAPHORA = re.compile(r"^(?:具体(?:管理)?办法|前款|上述|该|其|此|这|需要|必要时|逾期|情节严重|拒不)")
 
 
 
 
-class ExtractiveAnswerer(NonAnswers):
+class ExtractiveAnswerer(ListFinders, NonAnswers):
     def __init__(self, view: CorpusView):
         self.view = view
 
@@ -115,9 +120,9 @@ class ExtractiveAnswerer(NonAnswers):
             return False
         tn = norm(e.chunk.retrieval_text)
         missing = [t for t in w if term_hit(norm(t), tn) == 0.0]
-        if len(missing) != 1:
+        if not 1 <= len(missing) <= T.WEAK_MAX_MISSING or len(w) - len(missing) < 2:
             return False
-        rest = {t: v for t, v in w.items() if t != missing[0]}
+        rest = {t: v for t, v in w.items() if t not in missing}
         return coverage(rest, e.chunk.retrieval_text) >= T.RELEVANT_COVERAGE and \
             sum(rest.values()) >= T.WEAK_SUBJECT_SHARE * sum(w.values())
 
@@ -130,45 +135,105 @@ class ExtractiveAnswerer(NonAnswers):
             for s in split_sentences(e.chunk.text):
                 yield e, s
 
+    def _sentences_ctx(self, evs: list[Ev]):
+        """(ev, sentence, context): the context is what the sentence leaves implicit — the intro of an
+        enumerated item ("有下列情形之一的…：" before "（九）…"), a work-points item's title sentence,
+        and the previous sentence when this one refers back (具体办法由…制定)."""
+        for e in evs:
+            intro, title, prev = self._unit_intro(e.chunk), "", ""
+            for i, s in enumerate(split_sentences(e.chunk.text)):
+                if i == 0 and e.chunk.kind == "item" and re.match(r"^\d+[.．、]", s):
+                    title = s
+                ctx = [title] if s != title else []
+                if _ITEM_LINE.match(s) and intro:
+                    ctx.append(intro)
+                if prev and _ANAPHORA.match(s):
+                    ctx.append(prev)
+                if re.search(r"[:：]$", s):
+                    intro = s
+                prev = s
+                yield e, s, " ".join(ctx)
+
+    def _unit_intro(self, chunk: Chunk) -> str:
+        """The intro line of an enumeration that started in an earlier part of the same unit."""
+        if chunk.part == 0:
+            return ""
+        for p in reversed([p for p in self.view.unit_parts(chunk) if p.part < chunk.part]):
+            lines = [x for x in split_sentences(p.text) if re.search(r"[:：]$", x)]
+            if lines:
+                return lines[-1]
+        return ""
+
     # ------------------------------------------------------------------ per question type
     def _find_figure(self, q: Question, evs, w, cites):
         best = None
         qualitative = None
-        for e, s in self._sentences(evs):
+        for e, s, ctx in self._sentences_ctx(evs):
+            sent_cov = self._ctx_cov(w, e.chunk, f"{ctx} {s}")
+            if sent_cov < T.SLOT_CLAUSE_COVERAGE:
+                continue
+            own_sent = self._ctx_cov(w, e.chunk, s)
+            lead_done = False
+            topic = ctx  # clauses without a figure before this one (对实行…简化管理的排污单位，) set its topic
             for cl in split_clauses(s):
                 cov = self._ctx_cov(w, e.chunk, cl)
-                if cov < T.SLOT_CLAUSE_COVERAGE:
-                    continue
                 slot = S.figure_slot(cl, q.text)
-                key = (cov, -e.rank)
+                if S.FIGURE_RE.search(cl):
+                    lead_done = True
+                elif not lead_done and re.search(r"的[，,]$", cl):  # 对实行…简化管理的排污单位，sets the topic
+                    topic = f"{topic} {cl}"
+                if slot and self._ctx_cov(w, e.chunk, f"{topic} {cl}") < T.SLOT_CLAUSE_COVERAGE:
+                    continue
+                key = (round(cov, 3), round(own_sent, 3), round(sent_cov, 3), -e.rank)
                 if slot and (best is None or key > best[0]):
-                    best = (key, e, s, cl, slot)
-                elif not slot and e.chunk.kind == "target" and (qualitative is None or key > qualitative[0]):
-                    qualitative = (key, e, s, cl, "")
+                    best = (key, e, s, cl, slot, ctx)
+                elif not slot and e.chunk.kind == "target" and cov >= T.SLOT_CLAUSE_COVERAGE and \
+                        (qualitative is None or key > qualitative[0]):
+                    qualitative = (key, e, s, cl, "", ctx)
         if best is None and qualitative is not None and not q.wants_number:
             best = qualitative
         if best is None:
             return None
-        _, e, s, cl, slot = best
-        quotes = [C.Quote(e.chunk, s, anchor=slot or cl)]
+        _, e, s, cl, slot, ctx = best
+        quotes = self._with_intro(e, s, ctx, slot or cl)
+        sents = split_sentences(e.chunk.text)
+        i = sents.index(s) if s in sents else -1
+        if slot and 0 <= i < len(sents) - 1 and _ANAPHORA.match(sents[i + 1]) and S.figure_slot(sents[i + 1], q.text):
+            quotes.append(C.Quote(e.chunk, sents[i + 1]))  # 需要进行现场核查的，…45日内 continues the rule
         return C.answered_text(cl, quotes, cites, preface=self._preface(e.chunk))
+
+    def _with_intro(self, e: Ev, s: str, ctx: str, anchor: str) -> list:
+        """The sentence, preceded by the enumeration intro it depends on (if it is an item line)."""
+        quotes = [C.Quote(e.chunk, s, anchor=anchor)]
+        intro = next((x for x in split_sentences(ctx) if re.search(r"[:：]$", x)), "") if ctx else ""
+        if intro and _ITEM_LINE.match(s):
+            quotes.append(C.Quote(e.chunk, intro))
+        return quotes
 
     def _find_who(self, q: Question, evs, w, cites):
         best = None
         established = bool(re.search(r"什么机构|哪个机构|什么组织|建立|成立|设立", q.text))
-        for e, s in self._sentences(evs):
-            cov = self._ctx_cov(w, e.chunk, s)
+        identity = re.search(r"谁是(?P<x>[^?？,，。]{2,20})|(?P<y>[\u4e00-\u9fff]{2,20}?)是谁", q.text)
+        ident = norm((identity.group("x") or identity.group("y") or "").strip("的")) if identity else ""
+        rights = bool(re.search(r"谁(?:可以|能|有权)|哪些人|什么人", q.text))
+        for e, s, ctx in self._sentences_ctx(evs):
+            cov = self._ctx_cov(w, e.chunk, f"{ctx} {s}")
             if cov < T.SLOT_CLAUSE_COVERAGE:
                 continue
-            org = S.who_slot(s, established)
-            if org and (best is None or (cov, -e.rank) > best[0]):
-                best = ((cov, -e.rank), e, s, org)
+            org = None
+            if ident:
+                m = re.search(rf"^(?:第[一二三四五六七八九十百零]+条\s*)?(?P<org>[^；;。]{{4,80}}?)(?:为|是){re.escape(ident)}", norm(s))
+                org = m.group("org") if m and m.group("org") in s else None
+            org = org or (S.right_holder(s) if rights else None) or S.who_slot(s, established)
+            key = (cov, self._ctx_cov(w, e.chunk, s), -e.rank)
+            if org and (best is None or key > best[0]):
+                best = (key, e, s, org, ctx)
         if best is None:
             return None
-        _, e, s, org = best
+        _, e, s, org, ctx = best
         clause = next((c for c in split_clauses(s) if org in c), org)
         lead = f"{org}({C.strip_trailing_punct(clause)})" if clause != org else org
-        return C.answered_text(lead, [C.Quote(e.chunk, s, anchor=org)], cites, preface=self._preface(e.chunk))
+        return C.answered_text(lead, self._with_intro(e, s, ctx, org), cites, preface=self._preface(e.chunk))
 
     def _find_penalty(self, q: Question, evs, w, cites):
         wants_fine = bool(re.search(r"罚款|罚金|罚多少|多少钱|fine", q.text.lower()))
@@ -183,6 +248,7 @@ class ExtractiveAnswerer(NonAnswers):
                     slot = amount or (None if wants_fine else S.penalty_measure(s))
                     if slot:
                         grade = 2 if amount and re.search(r"元|倍|按日", amount) else (1 if amount else 0)
+                        grade += 1 if wants_fine and amount and re.search(r"元|倍", amount) else 0
                         found.append(((grade, e.cov, -e.rank), part, sents, i, slot, e))
         if not found:
             return None
@@ -191,7 +257,7 @@ class ExtractiveAnswerer(NonAnswers):
         quotes = [C.Quote(chunk, sents[i], anchor=slot)]
         leads = [slot]
         for nxt in sents[i + 1 : i + 3]:  # 情节严重的，处…；吊销… continue the same penalty
-            extra = S.penalty_slot(nxt) or S.penalty_measure(nxt)
+            extra = S.penalty_slot(nxt) or S.penalty_measure(nxt) or (nxt if _CONDITION.match(nxt) else None)
             if not extra or _ITEM_LINE.match(nxt):
                 break
             quotes.append(C.Quote(chunk, nxt, anchor=extra))
@@ -219,11 +285,11 @@ class ExtractiveAnswerer(NonAnswers):
                 for c in self.view.by_doc.get(doc_id, []):
                     if "施行" in c.text:
                         pool.append(Ev(c, 99, 0.0, coverage(w, c.retrieval_text), None))
-        for e, s in self._sentences(pool):
+        for e, s, ctx in self._sentences_ctx(pool):
             slot = S.date_slot(s)
             if not slot:
                 continue
-            cov = self._ctx_cov(w, e.chunk, s)
+            cov = self._ctx_cov(w, e.chunk, f"{ctx} {s}")
             if effective:
                 if not re.search(r"施行|生效", s):
                     continue
@@ -273,61 +339,6 @@ class ExtractiveAnswerer(NonAnswers):
                 if re.search(rf"(?:所称|^|[(（][一二三四五六七八九十]+[)）]){re.escape(term)}[,，]?(?:是指|指)", sn):
                     return ((1.0, 0), Ev(c, 99, 0.0, 1.0, None), s, S.definition_slot(s) or "")
         return None
-
-    def _find_list(self, q: Question, evs, w, cites):
-        # 1) a group of sibling units whose heading names the subject (附件1 › "七大示范工程" › 1. …)
-        best = None
-        for e in evs:
-            c = e.chunk
-            if len(c.path) < 2:
-                continue
-            heading = " ".join(c.path[:-1])
-            gcov = coverage(w, heading)
-            sibs = [s for s in self.view.siblings(c) if s.kind == c.kind]
-            if gcov >= T.SLOT_SENTENCE_COVERAGE and len(sibs) >= 2 and (best is None or gcov > best[0]):
-                best = (gcov, c, sibs)
-        if best is not None:
-            _, c, sibs = best
-            items = [(s, s.text) for s in sibs][: T.MAX_LIST_CITATIONS - 1]
-            name = c.path[-2].strip('"“” ')
-            mention = None
-            for e in evs:
-                if (e.chunk.doc_id == c.doc_id and e.chunk.path[:-1] != c.path[:-1] and e.chunk.kind == "item"
-                        and name in e.chunk.text):
-                    s = next((x for x in split_sentences(e.chunk.text) if name in x), "")
-                    mention = C.Quote(e.chunk, s, anchor=name) if s else None
-                    break
-            if mention is None:
-                for other in self.view.by_doc.get(c.doc_id, []):
-                    if other.path[:-1] != c.path[:-1] and other.kind == "item" and name in other.text:
-                        s = next((x for x in split_sentences(other.text) if name in x), "")
-                        mention = C.Quote(other, s, anchor=name)
-                        break
-            where = f"{c.path[0]}列出的{c.path[-2]}" if len(c.path) > 2 else c.path[0]
-            header = f"《{c.doc_title}》{where}共{len(sibs)}项:"
-            return C.list_text(header, items, cites, mention)
-        # 2) numbered lines inside one passage (（一）…（二）…) or an enumeration sentence
-        for e in evs:
-            lines = [ln.strip() for ln in e.chunk.text.split("\n") if _ITEM_LINE.match(ln)]
-            if len(lines) >= 2 and e.cov >= T.SLOT_SENTENCE_COVERAGE:
-                intro = split_sentences(e.chunk.text)[0]
-                return C.list_text(f"{C.strip_trailing_punct(intro)}:", [(e.chunk, ln) for ln in lines], cites, None)
-        for e, s in self._sentences(evs):
-            if S.enumeration_count(s) >= 3 and self._ctx_cov(w, e.chunk, s) >= T.SLOT_CLAUSE_COVERAGE:
-                return C.answered_text(s, [C.Quote(e.chunk, s)], cites, preface=self._preface(e.chunk))
-        return None
-
-    def _find_open(self, q: Question, evs, w, cites):
-        scored = sorted(
-            ((self._ctx_cov(w, e.chunk, s), -e.rank, e, s) for e, s in self._sentences(evs)),
-            key=lambda x: (x[0], x[1]), reverse=True,
-        )
-        if not scored or scored[0][0] < T.OPEN_SENTENCE_COVERAGE:
-            return None
-        quotes = [C.Quote(e.chunk, s) for cov, _, e, s in scored[: T.MAX_QUOTES] if cov >= T.OPEN_SENTENCE_COVERAGE]
-        return C.answered_text(quotes[0].sentence, quotes, cites, preface=self._preface(quotes[0].chunk))
-
-    _find_yesno = _find_open
 
     def _preface(self, chunk: Chunk) -> str:
         year = self.view.title_year(chunk.doc_id)

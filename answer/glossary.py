@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import re
 
+# Everyday Chinese short forms → the documents' wording (a term matches a passage through any of them).
+ZH_ALIASES: dict[str, tuple[str, ...]] = {
+    "环评": ("环境影响评价",), "排污证": ("排污许可证",), "环保部门": ("生态环境主管部门", "环境保护主管部门"),
+    "环保局": ("生态环境主管部门", "环境保护主管部门", "生态环境局"), "环保": ("环境保护", "生态环境"),
+    "环保税": ("环境保护税",), "碳交易": ("碳排放权交易",), "危废": ("危险废物",), "固废": ("固体废物",),
+    "收费": ("收取费用", "收取任何费用"),
+}
+
 EN_ZH: dict[str, tuple[str, ...]] = {
     "pm2.5": ("PM2.5",), "pm 2.5": ("PM2.5",), "fine particulate": ("细颗粒物",),
     "ozone": ("臭氧",), "air quality": ("空气质量",), "good air quality": ("优良率",),
@@ -62,7 +70,7 @@ EN_ZH: dict[str, tuple[str, ...]] = {
     "define": (), "supervision": ("监督管理",), "unified supervision": ("统一监督管理",),
     "nationwide": ("全国",), "national": ("全国",), "taxpayer": ("纳税人",),
     "allocated free": ("免费分配",), "free of charge": ("免费",), "quota": ("配额",), "allowances": ("配额",),
-    "valid": ("有效期",), "validity": ("有效期",),
+    "valid": ("有效期",), "validity": ("有效期",), "environment": ("环境",), "pollution": ("污染",),
 }
 
 _EN_KEYS = sorted(EN_ZH, key=len, reverse=True)
@@ -113,4 +121,8 @@ def english_terms(text: str) -> list[str]:
                 if zh not in found and not any(zh in f for f in found):
                     found.append(zh)
             t = t.replace(pat, " | ")
+    for quoted in re.findall(r"[\"“'‘]([a-z][a-z0-9 .\-]{1,40})[\"”'’]", text.lower()):
+        for zh in EN_ZH.get(quoted.strip(), ()):  # the word a definition question asks about
+            if zh not in found:
+                found.append(zh)
     return found

@@ -23,10 +23,13 @@ QTYPE_LABELS_ZH = {
 # Cue patterns, checked in this order (first match wins).
 _ZH_CUES: list[tuple[str, re.Pattern]] = [
     ("penalty", re.compile(r"罚款|罚金|处罚|怎么罚|如何罚|罚多少|法律责任|拘留|有期徒刑|处以")),
-    ("who", re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|哪个机构|哪一级|什么部门|什么单位|什么机关|牵头|负责单位|负责部门|由.{0,6}负责|主管部门是")),
-    ("when", re.compile(r"什么时候|何时|哪天|哪一天|哪年|几月|什么时间|日期|施行时间|生效|起施行|哪一年")),
-    ("list", re.compile(r"哪些|有哪几|哪几[个项类条种大]|包括什么|包含什么|包括哪|都有什么|有什么|列出|列举|分别是")),
-    ("figure", re.compile(r"多少|几[天个项次年%]|百分之几|目标|比例|比率|比重|[^功]率是|浓度|控制在|达到多|数值|指标|多大|多高|几成")),
+    ("who", re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|哪个机构|哪一级|什么部门|什么单位|什么机关|什么机构|什么组织|"
+                       r"牵头|负责单位|负责部门|由.{0,6}负责|主管部门是")),
+    ("when", re.compile(r"什么时候|何时|哪天|哪一天|哪年|几月|什么时间|日期|施行时间|生效|起施行|哪一年|哪[一二两三四五六七八九几]年")),
+    ("list", re.compile(r"哪些|有哪几|哪几[个项类条种大级]|哪[两三四五六七八九十][个项类条种大级部]|包括什么|包含什么|包括哪|都有什么|"
+                        r"有什么|列出|列举|分别是|什么样的|什么条件|哪部|哪一部")),
+    ("figure", re.compile(r"多少|几[天个项次年%]|百分之几|目标|比例|比率|比重|[^功]率是|浓度|控制在|达到多|数值|指标|多大|多高|几成|"
+                          r"多深|多远|多长|多宽|多久")),
     ("definition", re.compile(r"指什么|什么是|何为|何谓|含义|定义|是指|什么意思|指的是|所称.{1,12}是什么")),
     ("yesno", re.compile(r"是否|能否|可否|能不能|可不可以|可以.*吗|需要.*吗|必须.*吗|应当.*吗|有没有|是不是|吗[?？]?$")),
 ]
@@ -52,12 +55,13 @@ CUE_WORDS = set(
 # Cue words removed only for their own question type (elsewhere they can be the subject: 主要目标有哪些).
 TYPE_CUES = {
     "figure": set("目标 比例 比率 数值 指标 达到 控制 控制在 百分之几 具体 微克 毫克 立方米 每立方米 每 以下 以上 "
-                  "以内 左右 百分点 几天 几个 几年 多久 多长 多长时间 亿元 万元 元 吨 天 个 年 分别 要 得".split()),
+                  "以内 左右 百分点 几天 几个 几年 多久 多长 多长时间 亿元 万元 元 吨 天 个 年 分别 要 得 至少 最多 最少 "
+                  "不少于 不超过 日内 天内 年内 之内 内 工作日 多深 多远 多宽".split()),
     "who": set("牵头 负责 部门 单位 机构 主管 主管部门 负责部门 负责单位 机关".split()),
     "when": set("施行 生效 日期 时间 起 开始 实施".split()),
     "penalty": set("罚款 处罚 罚 法律责任 处以 怎么罚 如何罚 罚金 违反 违法 规定".split()),
     "definition": set("含义 定义 意思 指 是指 指的是 何为 何谓 所称 概念".split()),
-    "list": set("哪几 包括 清单 名单".split()),
+    "list": set("哪几 包括 包含 清单 名单 分为 分成 划分 哪部 样 条件 什么样".split()),
 }
 # Single characters that never carry the subject.
 _STOP_CHARS = set("的了和与及或在对为由把被从向于以之其该这那哪谁吗呢吧啊么个几多少是有要会能可将就都也还又而并等却没做")
@@ -94,6 +98,7 @@ class Question:
     notes: list[str] = field(default_factory=list)
     wants_number: bool = False      # 多少 / how much: a qualitative statement does not answer it
     articles: list[str] = field(default_factory=list)  # 第九十条 (also from "Article 90")
+    heads: list[str] = field(default_factory=list)     # what a list question asks for: 哪些补偿方式 → 补偿方式
 
     @property
     def retrieval_query(self) -> str:
@@ -134,15 +139,25 @@ def classify(text: str, english: bool) -> str:
         if pat.search(probe):
             if qtype == "list" and not english and re.search(r"哪些(部门|单位|机构|机关)", probe):
                 return "who"
+            if qtype == "list" and not english and _WANTS_NUMBER.search(probe) and not _LIST_STRONG.search(probe):
+                return "figure"  # 期限分别是多少天: numbers, not a list
             return qtype
     return "open"
+
+
+_WANTS_NUMBER = re.compile(r"多少|几[天个项次年日%]|百分之几|多深|多远|多长|多久|how (much|many)|what percentage")
+_LIST_STRONG = re.compile(r"哪些|哪几|哪[两三四五六七八九十][个项类条种大级部]|包括哪|什么样")
+# a year after 比/较/相比/同比 is a baseline of comparison (比2020年提高), not the question's scope
+_BASELINE_YEAR = re.compile(r"(?:比|较|相比|同比|与|和)\s*((?:19|20)\d{2})\s*年")
 
 
 # Interrogative phrases removed before segmentation so they do not glue to content words (法从, 哪一天).
 _Q_PHRASES = re.compile(
     r"什么时候|什么时间|哪一天|哪一年|哪天|哪年|何时|自何时|从何时|是否|能否|可否|能不能|可不可以|是不是|有没有|要不要|"
-    r"多少钱|是多少|多少|几个|几项|几天|几年|几次|哪些|哪几|哪个|哪一级|什么样的?|什么|怎么样|怎么办|咋办|怎么|如何|为什么|"
-    r"请问|谁|吗|呢|吧|从|开始|起施行|分别"
+    r"(?:多少个?|几个?)(?:工作日|日|天|月份?|年|小时)(?:内|以内|之内)?|多长时间|多深|多远|多宽|多久|"
+    r"多少钱|是多少|多少|几个|几项|几天|几年|几次|哪些|哪几[个项类条种大级部]?|哪[两三四五六七八九十][个项类条种大级部]|哪部|哪个|哪一级|"
+    r"什么样的?|什么|怎么样|怎么办|咋办|怎么|如何|为什么|"
+    r"几月份?|请问|谁|吗|呢|吧|从(?=什么|何时|哪|几)|开始|起施行|分别"
 )
 
 
@@ -171,11 +186,43 @@ def subject_terms(text: str, qtype: str = "open") -> list[str]:
     return terms
 
 
+_HEAD_AFTER = re.compile(r"(?:哪些|哪几[个项类条种大级部]?|哪[两三四五六七八九十][个项类条种大级部]|什么样的?)(?P<x>[^?？,，。]{1,16})")
+_HEAD_BEFORE = re.compile(r"(?P<x>[\u4e00-\u9fff]{2,12}?)(?:都|还|可以|可|主要|具体)?(?:包括|包含|有|分为|分成)(?:哪些|哪几|什么)")
+_HEAD_NAME = re.compile(r"哪一?部.*?(?P<x>条例|法律|法规|办法|规定|方案|规划|文件|法)[?？]?$")
+_HEAD_STOP = re.compile(r"可以|必须|应当|需要|要|的|是|都|在|由|对|向|被|和|与|及|或者?|以及|、")
+
+
+def list_heads(text: str) -> list[tuple[str, str]]:
+    """What a list question asks for, as (text, side): 哪些补偿方式 → ("补偿方式", "prefix") — the corpus
+    phrase is a prefix of it; 温室气体包括哪些 → ("…所称温室气体", "suffix"); 哪些热线或平台 → 热线, 平台."""
+    m = _HEAD_NAME.search(text)
+    if m:
+        return [(m.group("x"), "exact")]
+    m = _HEAD_AFTER.search(text)
+    if m:
+        x = m.group("x")
+        first, *rest = re.split(r"或者|或|和|与|及|以及|、", x, maxsplit=1) + [""]
+        heads = [first]
+        if rest and rest[0] and not _HEAD_STOP.match(rest[0]):
+            heads.append(rest[0])
+        out = []
+        for h in heads:
+            h = _HEAD_STOP.split(h)[0] if not _HEAD_STOP.match(h) else ""
+            if h:
+                out.append((h, "prefix"))
+        return out
+    m = _HEAD_BEFORE.search(text)
+    if m:
+        return [(m.group("x"), "suffix")]
+    return []
+
+
 def analyse(raw: str) -> Question:
     text, notes = clean_question(raw)
     english = is_english(text)
     qtype = classify(text, english)
-    years = sorted(set(_YEAR_RE.findall(text)))
+    baselines = set(_BASELINE_YEAR.findall(text))
+    years = sorted(y for y in set(_YEAR_RE.findall(text)) if y not in baselines)
     low = text.lower()
     places = [p for p in OTHER_PLACES if p in text]
     places += [zh for en, zh in _EN_PLACES.items() if en in low and zh not in HENGYANG_PLACES and zh not in places]
@@ -185,7 +232,8 @@ def analyse(raw: str) -> Question:
             terms = [w for w in re.findall(r"[a-z][a-z0-9.\-]+", low) if w not in _EN_STOP and len(w) > 2]
     else:
         terms = subject_terms(text, qtype) or subject_terms(text, "open")
-    wants_number = bool(re.search(r"多少|几[天个项次年%]|百分之几|how (much|many)|what percentage", low))
+    wants_number = bool(_WANTS_NUMBER.search(low))
     articles = english_articles(text) if english else re.findall(r"第[一二三四五六七八九十百零]+条", text)
+    heads = list_heads(text) if qtype == "list" and not english else []
     return Question(raw=str(raw), text=text, qtype=qtype, terms=terms, english=english, years=years,
-                    places=places, notes=notes, wants_number=wants_number, articles=articles)
+                    places=places, notes=notes, wants_number=wants_number, articles=articles, heads=heads)

@@ -10,7 +10,7 @@ import re
 _NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
 _UNIT = (
     r"(?:%|％|ug/m3|μg/m3|µg/m3|ug/m³|μg/m³|微克/立方米|毫克/立方米|mg/m3|个百分点|万立方米|立方米|万千瓦|千瓦|"
-    r"万元|亿元|元|天|日|小时|个月|年(?!度)|吨|万吨|公顷|亩|平方公里|平方米|公里|千米|米|分贝|dB|倍|个|家|座|项|处|人|次|条|所)"
+    r"万元|亿元|元|个工作日|工作日|天|日|小时|个月|周(?!年)|年(?!度)|吨|万吨|公顷|亩|平方公里|平方米|公里|千米|米|分贝|dB|倍|个|家|座|项|处|人|次|条|所)"
 )
 FIGURE_RE = re.compile(rf"(?<!第)(?<!\d){_NUM}\s*{_UNIT}(?:以上|以下|以内|左右|之内)?")
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d{2}年$")
@@ -25,7 +25,7 @@ PENALTY_MEASURE_RE = re.compile(r"罚款|罚金|拘留|有期徒刑|拘役|吊�
 
 DATE_RE = re.compile(
     r"(?:(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
-    r"|(?:19|20)\d{2}-\d{1,2}-\d{1,2}|自(?:发布|公布)之日|每年\d{1,2}月\d{1,2}日|每年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日|(?:19|20)\d{2}年\d{1,2}月|(?:19|20)\d{2}年(?:底|前|内|起))"
+    r"|(?:19|20)\d{2}-\d{1,2}-\d{1,2}|自(?:发布|公布)之日|每年\d{1,2}月\d{1,2}日|每年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日|(?:19|20)\d{2}年\d{1,2}月|(?:19|20)\d{2}年(?:底|前|内|起)|(?<=[\"“])\d{1,2}\.\d{1,2}(?=[\"”]))"
 )
 
 _ORG_TAIL = (
@@ -50,11 +50,12 @@ DEFINITION_RE = re.compile(r"是指|系指|指的是|[，,：:]指|[(（]以下(
 EXPECTED_UNITS: list[tuple[re.Pattern, re.Pattern]] = [
     (re.compile(r"钱|资金|经费|投资|税额|价格|卖多少|奖金|多少元|多少万|亿元|money|cost|price|fund"),
      re.compile(r"元|倍")),
-    (re.compile(r"多久|几年|几天|多少天|多少日|几日|期限|几个月|多长时间|有效期|保存|工作日|how long"),
-     re.compile(r"年|日|天|月|小时")),
+    (re.compile(r"多久|几年|几天|多少天|多少日|几日|期限|几个月|多长时间|有效期|保存|工作日|日内|天内|how long"),
+     re.compile(r"年|日|天|月|小时|周")),
     (re.compile(r"比例|比率|百分之|比重|占多少|[^功]率|percentage|rate"), re.compile(r"%|％|百分|个百分点|成")),
-    (re.compile(r"多远|多大范围|范围内|公里|千米|多少米|多深"), re.compile(r"公里|千米|米")),
+    (re.compile(r"多远|多大范围|范围内|公里|千米|多少米|多深|多高|多宽"), re.compile(r"公里|千米|米")),
     (re.compile(r"多少吨|几吨"), re.compile(r"吨")),
+    (re.compile(r"微克|毫克|每立方米|ug|μg|mg"), re.compile(r"ug|μg|µg|微克|毫克|mg")),
 ]
 
 
@@ -98,6 +99,16 @@ def date_slot(text: str) -> str | None:
     return m.group(0) if m else None
 
 
+_RIGHT = re.compile(r"(?P<org>任何单位和个人|任何组织和个人|公民、法人和其他组织|[\u4e00-\u9fff、]{2,30}?(?:单位|个人|组织|机关))"
+                    r"[^；;。]{0,60}?(?:都|均)?(?:有权|有[^，,；;。]{1,20}的权利)")
+
+
+def right_holder(text: str) -> str | None:
+    """Who may do something: 任何单位和个人……均有向生态环境主管部门举报的权利."""
+    m = _RIGHT.search(text)
+    return m.group("org") if m else None
+
+
 def who_slot(text: str, established: bool = False) -> str | None:
     """An organisation in a clause that gives it a leading/responsible role. With ``established``
     (the question asks which body is set up: 建立什么机构), a body the text sets up also counts."""
@@ -121,7 +132,14 @@ def definition_slot(text: str) -> str | None:
     return m.group(0) if m else None
 
 
-def enumeration_count(text: str) -> int:
-    """How many items a sentence enumerates with 、 (0 when it is not an enumeration)."""
-    n = text.count("、")
-    return n + 1 if n >= 2 else 0
+_LAST_JOIN = re.compile(r"、[^、，,；;。]{1,30}?(?:和|及|以及|或者|或|与)[^、，,；;。]{1,30}")
+
+
+def enumeration_count(text: str, min_items: int = 3) -> int:
+    """How many items a sentence enumerates with 、 (A、B和C counts 3); 0 below ``min_items``."""
+    n = text.count("、") + 1
+    if n >= 2 and _LAST_JOIN.search(text):
+        n += 1
+    elif n == 1 and re.search(r"[\u4e00-\u9fff]{2,}(?:和|及|以及|或者|或|与)[\"“]?[\u4e00-\u9fff\d]{2,}", text):
+        n = 2
+    return n if n >= min_items else 0

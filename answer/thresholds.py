@@ -23,6 +23,8 @@ PENALTY_RELEVANT_COVERAGE = 0.50  # penalty questions describe the behaviour in 
                                   # article that covers half of them and has a fine amount is evidence
 MISSING_TERM_MAX_SHARE = 0.25     # a passage missing a term that carries this share of the question's
                                   # IDF mass is not relevant (铊 missing → a passage about 危废 is not about 铊)
+WEAK_MAX_MISSING = 2              # not_specified: at most this many subject terms may be the missing detail
+                                  # (设在 + 城市; 挂牌 + 成立) when the rest is clearly about the passage
 WEAK_SUBJECT_SHARE = 0.45         # not_specified without a fully relevant passage: the terms present must
                                   # carry at least this share of the IDF mass (the missing one is the detail)
 MERGE_MAX_CHARS = 4               # adjacent question words are merged into one term (环境+日 → 环境日) when
@@ -38,6 +40,7 @@ DENSE_NEAR_MISS = 0.80
 SLOT_CLAUSE_COVERAGE = 0.55       # a figure/who clause must cover this much of the subject
 SLOT_SENTENCE_COVERAGE = 0.50     # penalty/when/definition sentence (or its passage) coverage
 OPEN_SENTENCE_COVERAGE = 0.70     # open / yes-no questions: best sentence must cover this much
+YESNO_POLARITY_BONUS = 0.10      # yes/no: a sentence saying 不得/应当/不需要/可以 beats a near-equal one
 PARTIAL_TERM_CREDIT = 0.67        # share of a long term's bigrams present to give it half credit
 
 # --- composition -------------------------------------------------------------------------------
