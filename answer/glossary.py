@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from corpus.structure import int_to_cn
+
 # Everyday Chinese short forms → the documents' wording (a term matches a passage through any of them).
 ZH_ALIASES: dict[str, tuple[str, ...]] = {
     "环评": ("环境影响评价",), "排污证": ("排污许可证",), "环保部门": ("生态环境主管部门", "环境保护主管部门"),
@@ -85,23 +87,11 @@ def is_english(text: str) -> bool:
 
 
 _EN_NUM = re.compile(r"\barticle\s+(\d{1,3})\b", re.I)
-_CN = "零一二三四五六七八九"
 
 
 def cn_number(n: int) -> str:
     """1..999 as Chinese numerals (90 → 九十, 105 → 一百零五)."""
-    if n < 10:
-        return _CN[n]
-    if n < 20:
-        return "十" + (_CN[n % 10] if n % 10 else "")
-    if n < 100:
-        return _CN[n // 10] + "十" + (_CN[n % 10] if n % 10 else "")
-    h, r = divmod(n, 100)
-    if r == 0:
-        return _CN[h] + "百"
-    if r < 10:
-        return _CN[h] + "百零" + _CN[r]
-    return _CN[h] + "百" + (("一" + cn_number(r)) if r < 20 else cn_number(r))
+    return int_to_cn(n)
 
 
 def english_articles(text: str) -> list[str]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import re
 import time
 from collections.abc import Sequence
 
 from answer.types import STATUS_LABELS_ZH
+from policy_assistant.markup import escape_html, merge_spans
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[。；;！？!?：:\n])")
 _SPACE = re.compile(r"\s+")
@@ -45,23 +45,12 @@ def _quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
         found = _find_loose(text, part)
         if found:
             spans.append(found)
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
-    return merged
+    return merge_spans(spans)
 
 
 def html_text(text: str) -> str:
-    """Escape for an HTML block inside st.markdown; also neutralise markdown/LaTeX markers."""
-    out = html.escape(text, quote=True)
-    for ch, ent in (("$", "&#36;"), ("~", "&#126;"), ("*", "&#42;"), ("_", "&#95;"), ("`", "&#96;"),
-                    ("[", "&#91;"), ("]", "&#93;"), ("#", "&#35;")):
-        out = out.replace(ch, ent)
-    return out.replace("\n", "<br>")
+    """Escape for an HTML block inside st.markdown (see policy_assistant.markup.escape_html)."""
+    return escape_html(text)
 
 
 def highlight_html(text: str, quote: str) -> str:

@@ -48,16 +48,33 @@ def cn_to_int(text: str) -> int | None:
     return total + current
 
 
+def _below_10000(n: int) -> str:
+    out, zero = "", False
+    for value, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value
+        n %= value
+        if d:
+            if zero and out:
+                out += "零"
+            out += "零一二三四五六七八九"[d] + name
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
 def int_to_cn(n: int) -> str:
-    """Small int to Chinese numeral (3 → 三, 12 → 十二)."""
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    if n < 20:
-        return "十" + (digits[n % 10] if n % 10 else "")
-    if n < 100:
-        return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
-    return str(n)
+    """int → Chinese numerals as written in laws (3 → 三, 12 → 十二, 110 → 一百一十, 100000 → 十万)."""
+    if n == 0:
+        return "零"
+    if n >= 10000:
+        high, low = divmod(n, 10000)
+        s = _below_10000(high) + "万"
+        if low:
+            s += ("零" if low < 1000 else "") + _below_10000(low)
+    else:
+        s = _below_10000(n)
+    return s[1:] if s.startswith("一十") else s
 
 
 def is_law_layout(lines: list[str]) -> bool:

@@ -11,6 +11,8 @@ import random
 import re
 from dataclasses import dataclass
 
+from corpus.structure import int_to_cn
+
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
              "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -84,33 +86,6 @@ def cn_to_int(s: str) -> int | None:
     return total + section + number
 
 
-def _below_10000(n: int) -> str:
-    out, zero = "", False
-    for value, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        d = n // value
-        n %= value
-        if d:
-            if zero and out:
-                out += "零"
-            out += "零一二三四五六七八九"[d] + name
-            zero = False
-        elif out:
-            zero = True
-    return out
-
-
-def int_to_cn(n: int) -> str:
-    """int → Chinese numerals as written in laws (``20`` → 二十, ``100000`` → 十万)."""
-    if n == 0:
-        return "零"
-    if n >= 10000:
-        high, low = divmod(n, 10000)
-        s = _below_10000(high) + "万"
-        if low:
-            s += ("零" if low < 1000 else "") + _below_10000(low)
-    else:
-        s = _below_10000(n)
-    return s[1:] if s.startswith("一十") else s
 
 
 def _fmt(v: float) -> str:

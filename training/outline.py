@@ -9,7 +9,6 @@ with ``st.page_link(READER_PAGE, query_params=…)`` or :func:`reader_link` for 
 
 from __future__ import annotations
 
-import html
 import re
 import threading
 import unicodedata
@@ -19,6 +18,7 @@ from urllib.parse import urlencode
 
 from corpus.model import BREADCRUMB_SEP, Document, Section
 from corpus.text import normalize_query
+from policy_assistant.markup import escape_html, merge_spans
 from training import extract as ex
 
 READER_URL_PATH = "reader"  # the url_path app.py gives the reader page
@@ -227,23 +227,9 @@ def find_spans(text: str, query: str) -> list[tuple[int, int]]:
         while start >= 0:
             spans.append((idx[start], idx[start + len(t) - 1] + 1))
             start = norm.find(t, start + len(t))
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
-    return merged
+    return merge_spans(spans)
 
 
-def escape_html(text: str) -> str:
-    """HTML-escape for st.markdown(unsafe_allow_html=True); also neutralise Markdown/LaTeX markers."""
-    out = html.escape(text, quote=True)
-    for ch, ent in (("$", "&#36;"), ("~", "&#126;"), ("*", "&#42;"), ("_", "&#95;"), ("`", "&#96;"),
-                    ("[", "&#91;"), ("]", "&#93;"), ("#", "&#35;")):
-        out = out.replace(ch, ent)
-    return out.replace("\n", "<br>")
 
 
 def highlight_html(text: str, query: str, css_class: str = "pa-hit") -> str:
