@@ -1,10 +1,21 @@
-"""Hybrid retrieval: dense (FAISS inner product) + BM25 (jieba tokens), fused by reciprocal rank.
+"""Hybrid retrieval: dense (FAISS inner product) + BM25 (jieba tokens), fused at query time.
 
-Fusion: ``score(chunk) = Σ weight_list / (rrf_k + rank_in_list)`` over the dense and BM25 candidate
-lists (``settings.candidate_k`` each). A list contributes only chunks it actually matched: BM25
-chunks with score 0 are not candidates, so a question with no Chinese term in the BM25 vocabulary
-(an English question) is ranked by the dense list alone instead of being padded with arbitrary
-zero-score chunks.
+Fusion of the dense and BM25 candidate lists (``settings.candidate_k`` each):
+
+    score = Σ weight_list / (rrf_k + rank_in_list)                      (reciprocal-rank fusion)
+          + sum_weight    · (minmax(cosine) + minmax(bm25)) / (rrf_k + 1)  (score sum over the union)
+          + phrase_weight · longest verbatim query run in the chunk / query length / (rrf_k + 1)
+          + a bonus for chunks labelled with a 第X条 the query cites, and for chunks of a document
+            the query names (only when the caller did not scope ``doc_ids``)
+
+RRF alone ranks a passage that only one list found too low; the min-max score sum alone is worse at
+rank 1; the sum of both beats either on the gold set. The phrase term applies to BM25 matches only.
+A list contributes only chunks it actually matched: BM25 chunks with score 0 are not candidates, so
+a question with no Chinese term in the BM25 vocabulary is ranked by the dense list alone instead of
+being padded with arbitrary zero-score chunks. The BM25 query is expanded with document vocabulary
+for everyday and English words (``retrieval/expand.py``); the dense query is the question as asked.
+With two or more documents asked for (``doc_ids`` or titles named in the question) their best
+passages are interleaved, so each named document contributes.
 
 Every returned :class:`~retrieval.types.Hit` carries both raw scores (the cosine similarity and the
 BM25 score are computed for every fused candidate); ``dense_rank`` / ``bm25_rank`` are set only when
@@ -24,6 +35,7 @@ from index.bm25 import bm25_scores, load_bm25
 from index.embedders import Embedder, make_embedder
 from index.store import load_stored
 from policy_assistant.errors import CorpusError, QuestionError
+from retrieval.expand import article_labels, expand_bm25_query, longest_common_run, named_doc_ids
 from retrieval.types import Hit
 
 MODES = ("hybrid", "dense", "bm25")
@@ -47,6 +59,16 @@ class HybridRetriever:
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
         self.path = path
+        # query-time refinements (see retrieval/expand.py); attributes so experiments can switch them
+        self.expand = True            # BM25 query expansion (everyday / English words → document terms)
+        self.sum_weight = 1.5         # + weight · min-max score sum (hybrid of RRF and score fusion)
+        self.phrase_weight = 0.5      # + weight · longest verbatim query run in the chunk
+        self.phrase_min = 5
+        self.article_boost = True     # chunks labelled with a 第X条 the query cites
+        self.article_bonus = 1.0 / (rrf_k + 1)
+        self.title_boost = True       # chunks of a document the query names (when not scoped)
+        self.title_bonus = 1.0 / (rrf_k + 1)
+        self.interleave = True        # two or more documents: their best passages in turn
         self._faiss = faiss_index
         self._vectors = vectors
         self._bm25_model = bm25
@@ -141,8 +163,8 @@ class HybridRetriever:
         """The ``k`` best chunks for ``query`` (normalised: 繁→简, full-width→half-width, spaces).
 
         ``doc_ids`` (ids, titles or unique parts of titles) and ``doc_types`` restrict the search.
-        ``mode``: ``"hybrid"`` (RRF of both), ``"dense"`` or ``"bm25"``. ``Hit.score`` is the fused
-        RRF score in hybrid mode, the cosine similarity in dense mode and the BM25 score in bm25 mode.
+        ``mode``: ``"hybrid"`` (fusion of both), ``"dense"`` or ``"bm25"``. ``Hit.score`` is the fused
+        score in hybrid mode, the cosine similarity in dense mode and the BM25 score in bm25 mode.
         """
         from corpus.text import normalize_query
 
@@ -166,11 +188,22 @@ class HybridRetriever:
             dense_ids, _ = self._dense_candidates(qvec, n_cand, mask)
         bm25_ids, bm25_all = (np.zeros(0, dtype=np.int64), None)
         if mode in ("hybrid", "bm25"):
-            bm25_ids, bm25_all = self._bm25_candidates(q, n_cand, mask)
+            bq = expand_bm25_query(q) if self.expand else q
+            bm25_ids, bm25_all = self._bm25_candidates(bq, n_cand, mask)
+
+        boosted: list[int] = []
+        labels = article_labels(q) if mode == "hybrid" and self.article_boost else []
+        if labels:
+            boosted = [i for i in range(len(self.chunks))
+                       if self.chunks[i].path and self.chunks[i].path[-1] in labels
+                       and (mask is None or mask[i])]
+        named: list[str] = []
+        if mode == "hybrid" and self.title_boost and not doc_ids:
+            named = named_doc_ids(q, self.documents)
 
         dense_rank = {int(i): r for r, i in enumerate(dense_ids, 1)}
         bm25_rank = {int(i): r for r, i in enumerate(bm25_ids, 1)}
-        candidates = list(dict.fromkeys([*dense_rank, *bm25_rank]))
+        candidates = list(dict.fromkeys([*dense_rank, *bm25_rank, *boosted]))
         if not candidates:
             return []
         cand = np.array(candidates, dtype=np.int64)
@@ -182,12 +215,18 @@ class HybridRetriever:
         elif mode == "bm25":
             fused = bm25_scores_c
         else:
-            fused = np.array([
-                (self.dense_weight / (self.rrf_k + dense_rank[i]) if i in dense_rank else 0.0)
-                + (self.bm25_weight / (self.rrf_k + bm25_rank[i]) if i in bm25_rank else 0.0)
-                for i in candidates])
+            fused = self._fuse(cand, dense_scores, dense_rank, bm25_scores_c, bm25_rank)
+            if boosted:
+                fused = fused + self.article_bonus * np.isin(cand, boosted)
+            if self.phrase_weight and bm25_scores_c is not None:
+                # phrase evidence refines lexical matches only: with an empty BM25 list the ranking
+                # stays the dense one
+                fused = fused + self.phrase_weight * self._phrase(q, cand) * (bm25_scores_c > 0)
+            if named:
+                fused = fused + self.title_bonus * np.isin(self._doc_ids[cand], named)
         tiebreak = dense_scores if dense_scores is not None else np.zeros(len(cand))
-        order = np.lexsort((np.arange(len(cand)), -tiebreak, -fused))[:k]  # ties: dense order
+        order = np.lexsort((np.arange(len(cand)), -tiebreak, -fused))  # ties: dense order
+        order = self._interleave(order, cand, doc_ids, named, mode)[:k]
 
         hits = []
         for rank, j in enumerate(order, 1):
@@ -200,6 +239,50 @@ class HybridRetriever:
                 bm25_rank=bm25_rank.get(i)))
         return hits
 
+    def _fuse(self, cand: np.ndarray, dense_scores, dense_rank: dict, bm25_scores, bm25_rank: dict) -> np.ndarray:
+        """Reciprocal-rank fusion of the two candidate lists plus ``sum_weight`` × the min-max score sum
+        (RRF alone ranks a passage found by one list only too low; the score sum alone is worse at
+        rank 1 — together they beat both on the gold set)."""
+        k = self.rrf_k
+        d = np.array([1.0 / (k + dense_rank[int(i)]) if int(i) in dense_rank else 0.0 for i in cand])
+        b = np.array([1.0 / (k + bm25_rank[int(i)]) if int(i) in bm25_rank else 0.0 for i in cand])
+        fused = self.dense_weight * d + self.bm25_weight * b
+        if self.sum_weight:
+            fused = fused + self.sum_weight * _minmax_sum(dense_scores, bm25_scores) / (k + 1)
+        return fused
+
+    def _phrase(self, q: str, cand: np.ndarray) -> np.ndarray:
+        """Share of the query's Chinese characters covered by its longest run found verbatim in the
+        chunk, scaled like one RRF term (0 for runs shorter than ``phrase_min``)."""
+        n_han = sum(1 for ch in q if "\u4e00" <= ch <= "\u9fff")
+        if n_han < self.phrase_min:
+            return np.zeros(len(cand))
+        runs = np.array([longest_common_run(q, self.chunks[int(i)].text, self.phrase_min) for i in cand])
+        return runs / n_han / (self.rrf_k + 1)
+
+    def _interleave(self, order: np.ndarray, cand: np.ndarray, doc_ids, named: list[str], mode: str) -> list:
+        """With two or more documents asked for (``doc_ids`` or titles named in the query), take each
+        document's best passages in turn, so every named document contributes."""
+        order = list(order)
+        if mode != "hybrid" or not self.interleave:
+            return order
+        docs = [self.resolve_doc(d) for d in doc_ids] if doc_ids else list(named)
+        docs = list(dict.fromkeys(docs))
+        if len(docs) < 2:
+            return order
+        per: dict[str, list] = {d: [] for d in docs}
+        rest = []
+        for j in order:
+            d = self._doc_ids[cand[j]]
+            (per[d] if d in per else rest).append(j)
+        # the document of the best passage goes first
+        firsts = sorted(docs, key=lambda d: order.index(per[d][0]) if per[d] else len(order))
+        out = []
+        depth = max((len(v) for v in per.values()), default=0)
+        for n in range(depth):
+            out.extend(per[d][n] for d in firsts if n < len(per[d]))
+        return out + rest
+
     def as_langchain(self, **kwargs):
         """A LangChain ``BaseRetriever`` over this index (kwargs: k, doc_ids, doc_types, mode)."""
         from retrieval.langchain import PolicyRetriever
@@ -211,3 +294,14 @@ class HybridRetriever:
         m = self.manifest
         return {"path": str(self.path), "embedder": m.get("embedder"), "built_at": m.get("built_at"),
                 "n_documents": len(self.documents), "n_chunks": len(self.chunks)}
+
+
+def _minmax_sum(*arrays) -> np.ndarray:
+    """Σ of each score array min-max scaled to 0..1 over the candidates (a constant array adds 0)."""
+    arrays = [a for a in arrays if a is not None]
+    out = np.zeros(len(arrays[0])) if arrays else np.zeros(0)
+    for a in arrays:
+        lo, hi = float(a.min()), float(a.max())
+        if hi > lo:
+            out += (a - lo) / (hi - lo)
+    return out

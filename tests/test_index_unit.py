@@ -238,6 +238,8 @@ def test_zero_score_bm25_chunks_are_not_candidates(small):
 def test_rrf_fusion_order(small):
     settings, _ = small
     r = _load(settings)
+    r.sum_weight = 0.0  # pure reciprocal-rank fusion (the score-sum and phrase terms are tested below)
+    r.phrase_weight = 0.0
     hits = r.search("黑臭水体整治", k=6)
     assert hits[0].chunk.chunk_id == "beta#1"
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
@@ -331,3 +333,58 @@ def test_bm25_tokens_are_reused_until_terms_change(tmp_path):
     assert r.search("环境影响评价", k=1, mode="bm25")[0].chunk.doc_id == "gamma"
     tokens = store.read_tokens(settings.index_dir)
     assert len(tokens) == len(r.chunks) == 7 and tokens[0][:2] == ["alpha", "条"]
+
+
+def test_hybrid_fusion_adds_score_sum_and_phrase_terms(small):
+    settings, _ = small
+    r = _load(settings)
+    pure = {}
+    r.sum_weight, r.phrase_weight = 0.0, 0.0
+    for h in r.search("黑臭水体整治", k=6):
+        pure[h.chunk.chunk_id] = h.score
+    r.sum_weight, r.phrase_weight = 1.5, 0.5
+    hits = r.search("黑臭水体整治", k=6)
+    assert hits[0].chunk.chunk_id == "beta#1"
+    assert all(h.score >= pure[h.chunk.chunk_id] - 1e-12 for h in hits if h.chunk.chunk_id in pure)
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+
+
+def test_two_documents_are_interleaved(small):
+    settings, _ = small
+    r = _load(settings)
+    hits = r.search("制度", k=4, doc_ids=["alpha", "beta"])
+    docs = [h.chunk.doc_id for h in hits]
+    assert set(docs[:2]) == {"alpha", "beta"}
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+def test_expand_helpers():
+    from retrieval.expand import (
+        article_labels,
+        expand_bm25_query,
+        is_english,
+        longest_common_run,
+        named_doc_ids,
+        to_cn_number,
+    )
+
+    assert "排污许可证" in expand_bm25_query("没拿到排污证就偷偷排污,要罚多少钱?")
+    assert "罚款" in expand_bm25_query("没拿到排污证就偷偷排污,要罚多少钱?")
+    assert "森林覆盖率" in expand_bm25_query("今年种树种草要让林子盖住多大比例的地?")
+    assert expand_bm25_query("森林覆盖率目标") == "森林覆盖率目标"
+    en = "What is the fine for discharging pollutants without a pollutant discharge permit?"
+    assert is_english(en) and is_english(en + " 排污许可证")
+    assert not is_english("排污许可管理条例 permit")
+    assert {"罚款", "排污许可证", "污染物"} <= set(expand_bm25_query(en).split())
+    docs = [{"doc_id": "ep", "title": "中华人民共和国环境保护法"},
+            {"doc_id": "tax", "title": "中华人民共和国环境保护税法"},
+            {"doc_id": "pw", "title": "排污许可管理条例"}]
+    assert named_doc_ids("排污许可管理条例和环境保护法对无证排污分别怎么规定?", docs) == ["pw", "ep"]
+    assert named_doc_ids("环境保护税法的应税污染物", docs) == ["tax"]
+    assert named_doc_ids("How does the Environmental Protection Law define environment?", docs) == ["ep"]
+    assert named_doc_ids("森林覆盖率", docs) == []
+    assert article_labels("排污许可管理条例第三十三条和第45条") == ["第三十三条", "第四十五条"]
+    assert [to_cn_number(n) for n in (1, 10, 11, 20, 21, 100, 105, 124)] == \
+        ["一", "十", "十一", "二十", "二十一", "一百", "一百零五", "一百二十四"]
+    assert longest_common_run("未依法取得排污许可证排放大气污染物罚多少", "对未依法取得排污许可证排放大气污染物的") == 17
+    assert longest_common_run("森林覆盖率", "水质达标") == 0
