@@ -39,6 +39,7 @@ def _unknown_regulation(text: str, view: CorpusView) -> str | None:
 
 
 _ITEM_LINE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[)）]")
+_ARTICLE_NO = re.compile(r"^第[一二三四五六七八九十百零]+条\s*")
 _CONDITION = re.compile(r"^(?:逾期|情节严重|拒不|造成|对直接负责)[^，,。；;]{0,14}的[，,]")
 _ANAPHORA = re.compile(r"^(?:具体(?:管理)?办法|前款|上述|该|其|此|这|需要|必要时|逾期|情节严重|拒不)")
 
@@ -168,6 +169,7 @@ class ExtractiveAnswerer(ListFinders, NonAnswers):
     def _find_figure(self, q: Question, evs, w, cites):
         best = None
         qualitative = None
+        respectively = "分别" in q.text
         for e, s, ctx in self._sentences_ctx(evs):
             sent_cov = self._ctx_cov(w, e.chunk, f"{ctx} {s}")
             if sent_cov < T.SLOT_CLAUSE_COVERAGE:
@@ -178,13 +180,17 @@ class ExtractiveAnswerer(ListFinders, NonAnswers):
             for cl in split_clauses(s):
                 cov = self._ctx_cov(w, e.chunk, cl)
                 slot = S.figure_slot(cl, q.text)
-                if S.FIGURE_RE.search(cl):
+                if S.FIGURE_RE.search(_ARTICLE_NO.sub("", cl)):  # not the 二条 of 第十二条
                     lead_done = True
-                elif not lead_done and re.search(r"的[，,]$", cl):  # 对实行…简化管理的排污单位，sets the topic
+                elif not lead_done and (re.search(r"的[，,]$|^对", _ARTICLE_NO.sub("", cl)) or
+                                        (respectively and "分别" in s)):
+                    # 对实行…简化管理的排污单位，sets the topic; so does 审批报告书、报告表，…分别… (分别 questions)
                     topic = f"{topic} {cl}"
-                if slot and self._ctx_cov(w, e.chunk, f"{topic} {cl}") < T.SLOT_CLAUSE_COVERAGE:
+                topic_cov = self._ctx_cov(w, e.chunk, f"{topic} {cl}")
+                if slot and topic_cov < T.SLOT_CLAUSE_COVERAGE:
                     continue
-                key = (round(cov, 3), round(own_sent, 3), round(sent_cov, 3), -e.rank)
+                both = len(S.FIGURE_RE.findall(cl)) >= 2 if respectively else False  # 分别…60日内、…30日内
+                key = (both, round(topic_cov, 3), round(cov, 3), round(own_sent, 3), round(sent_cov, 3), -e.rank)
                 if slot and (best is None or key > best[0]):
                     best = (key, e, s, cl, slot, ctx)
                 elif not slot and e.chunk.kind == "target" and cov >= T.SLOT_CLAUSE_COVERAGE and \
@@ -216,15 +222,17 @@ class ExtractiveAnswerer(ListFinders, NonAnswers):
         identity = re.search(r"谁是(?P<x>[^?？,，。]{2,20})|(?P<y>[\u4e00-\u9fff]{2,20}?)是谁", q.text)
         ident = norm((identity.group("x") or identity.group("y") or "").strip("的")) if identity else ""
         rights = bool(re.search(r"谁(?:可以|能|有权)|哪些人|什么人", q.text))
+        recipient = bool(re.search(r"向(?:哪|什么)", q.text))  # 应当向哪个部门申请
         for e, s, ctx in self._sentences_ctx(evs):
             cov = self._ctx_cov(w, e.chunk, f"{ctx} {s}")
             if cov < T.SLOT_CLAUSE_COVERAGE:
                 continue
             org = None
             if ident:
-                m = re.search(rf"^(?:第[一二三四五六七八九十百零]+条\s*)?(?P<org>[^；;。]{{4,80}}?)(?:为|是){re.escape(ident)}", norm(s))
+                m = re.search(rf"(?P<org>[^；;。，,]{{4,80}}?)(?:为|是){re.escape(ident)}", norm(s))
                 org = m.group("org") if m and m.group("org") in s else None
-            org = org or (S.right_holder(s) if rights else None) or S.who_slot(s, established)
+            org = org or (S.right_holder(s) if rights else None) or (S.recipient_slot(s) if recipient else None) \
+                or S.who_slot(s, established)
             key = (cov, self._ctx_cov(w, e.chunk, s), -e.rank)
             if org and (best is None or key > best[0]):
                 best = (key, e, s, org, ctx)

@@ -28,7 +28,9 @@ def _has_head(heads: list[str], text: str) -> bool:
 def _defines(heads: list[str], text: str) -> bool:
     """The sentence says what the head consists of (温室气体，是指…包括…; 分为核心区、…)."""
     tn = norm(text)
-    return any(re.search(re.escape(norm(h)) + r"[^。；;]{0,80}?(?:包括|是指|分为|分成|有)", tn) for h in heads)
+    return any(re.search(re.escape(norm(h)) + r"(?:[^。；;]{0,80}?(?:包括|是指|分为|分成)|(?:主要|还)?有[:：下])", tn)
+               or re.search(r"(?:包括|包含)[^。；;]{4,200}?等" + re.escape(norm(h)), tn)  # 主要包括A、B等任务
+               for h in heads)  # a bare 有 would match 有关部门
 
 
 def _asked_count(text: str) -> int | None:
@@ -60,7 +62,7 @@ class ListFinders:
                 if cov < T.SLOT_SENTENCE_COVERAGE or not _has_head(q.heads, f"{e.chunk.section} {intro}"):
                     continue
                 fit = want is None or want == len(items)
-                cands.append(((fit, _defines(q.heads, intro), cov, -e.rank), "items", (e, intro, items)))
+                cands.append(((fit, _defines(q.heads, intro), cov, -e.rank, len(items)), "items", (e, intro, items)))
         min_items = 2 if (q.heads or want == 2) else 3
         for e, s, ctx in self._sentences_ctx(evs):  # A、B和C sentences
             n = S.enumeration_count(s, min_items)
@@ -69,13 +71,13 @@ class ListFinders:
             cov = self._ctx_cov(w, e.chunk, f"{ctx} {s}")
             if cov >= T.SLOT_CLAUSE_COVERAGE:
                 fit = want is None or want == n
-                cands.append(((fit, _defines(q.heads, s), cov, -e.rank), "sentence", (e, s)))
+                cands.append(((fit, _defines(q.heads, s), cov, -e.rank, n), "sentence", (e, s)))
         if q.heads and any(re.fullmatch(r"条例|法律|法规|办法|规定|方案|规划|文件|法", h) for h in q.heads):
             for e, s, ctx in self._sentences_ctx(evs):  # 出台哪部条例 → 《…条例》
                 titles = [t for t in _TITLE.findall(s) if any(t.rstrip("》").endswith(h) for h in q.heads)]
                 cov = self._ctx_cov(w, e.chunk, f"{ctx} {s}")
                 if titles and cov >= T.SLOT_CLAUSE_COVERAGE:
-                    cands.append(((True, True, cov, -e.rank), "title", (e, s, titles)))
+                    cands.append(((True, True, cov, -e.rank, len(titles)), "title", (e, s, titles)))
         if not cands:
             return None
         _, kind, payload = max(cands, key=lambda c: c[0])
@@ -132,6 +134,11 @@ class ListFinders:
         for cov, _, _, e, s, ctx in scored[: T.MAX_QUOTES]:
             if cov >= T.OPEN_SENTENCE_COVERAGE:
                 quotes += self._with_intro(e, s, ctx, "")
+        e, s = scored[0][3], scored[0][4]
+        sents = split_sentences(e.chunk.text)
+        i = sents.index(s) if s in sents else -1
+        if s.endswith(("；", ";")) and 0 <= i < len(sents) - 1 and not _ITEM_LINE.match(sents[i + 1]):
+            quotes.insert(1, C.Quote(e.chunk, sents[i + 1]))  # …责令改正；逾期未改正的，可以缓拨… continues the rule
         return C.answered_text(quotes[0].sentence, quotes, cites, preface=self._preface(quotes[0].chunk))
 
     def _find_yesno(self, q, evs, w, cites):

@@ -50,7 +50,7 @@ CUE_WORDS = set(
     "方面 情况 内容 具体 一下 介绍 说明 的 了 和 与 及 或 在 对 为 由 应当 应该 需要 可以 能 会 要 被 把 "
     "将 从 向 于 以 之 其 该 这 那 这个 那个 中 里 上 下 本 按照 根据 依据 主要 一些 哪儿 哪里 所 呢? 吗? "
     "何时 什么时候 时候 哪天 哪年 哪一年 多大 多高 是多少 多少钱 有哪些 哪些方面 几天 以内 多久 咋办 "
-    "怎么办 啥 咱们 今年 我 得".split()
+    "怎么办 啥 咱们 今年 我 得 发现 现行 属于".split()
 )
 # Cue words removed only for their own question type (elsewhere they can be the subject: 主要目标有哪些).
 TYPE_CUES = {
@@ -60,8 +60,10 @@ TYPE_CUES = {
     "who": set("牵头 负责 部门 单位 机构 主管 主管部门 负责部门 负责单位 机关".split()),
     "when": set("施行 生效 日期 时间 起 开始 实施".split()),
     "penalty": set("罚款 处罚 罚 法律责任 处以 怎么罚 如何罚 罚金 违反 违法 规定".split()),
-    "definition": set("含义 定义 意思 指 是指 指的是 何为 何谓 所称 概念".split()),
+    "definition": set("含义 定义 意思 指 是指 指的是 何为 何谓 所称 概念 时段".split()),
     "list": set("哪几 包括 包含 清单 名单 分为 分成 划分 哪部 样 条件 什么样".split()),
+    # yes/no questions wrap the rule in 还要…吗 / 以后还…吗 / 能不能作为…的对象
+    "yesno": set("只 只需 只需要 仅 还要 以后 之后 作为 对象 能不能".split()),
 }
 # Single characters that never carry the subject.
 _STOP_CHARS = set("的了和与及或在对为由把被从向于以之其该这那哪谁吗呢吧啊么个几多少是有要会能可将就都也还又而并等却没做")
@@ -157,7 +159,7 @@ _Q_PHRASES = re.compile(
     r"(?:多少个?|几个?)(?:工作日|日|天|月份?|年|小时)(?:内|以内|之内)?|多长时间|多深|多远|多宽|多久|"
     r"多少钱|是多少|多少|几个|几项|几天|几年|几次|哪些|哪几[个项类条种大级部]?|哪[两三四五六七八九十][个项类条种大级部]|哪部|哪个|哪一级|"
     r"什么样的?|什么|怎么样|怎么办|咋办|怎么|如何|为什么|"
-    r"几月份?|请问|谁|吗|呢|吧|从(?=什么|何时|哪|几)|开始|起施行|分别"
+    r"几月份?|请问|谁|吗|呢|吧|从(?=什么|何时|哪|几)|开始|起施行|分别|所称"
 )
 
 
@@ -176,6 +178,8 @@ def subject_terms(text: str, qtype: str = "open") -> list[str]:
         if not re.search(r"[\w\u4e00-\u9fff]", w):
             continue
         if len(w) == 1 and (w in _STOP_CHARS or not ("\u4e00" <= w <= "\u9fff")):
+            continue
+        if len(w) == 2 and w.endswith("是"):  # 法是 (…法是哪天), 还是, 就是: glue, not subject
             continue
         if _COUNTER.match(w):  # 四类, 三个, 哪几级: how many, not what about
             continue

@@ -30,7 +30,7 @@ DATE_RE = re.compile(
 
 _ORG_TAIL = (
     r"(?:人民政府|政府|主管部门|行政主管部门|管理部门|有关部门|部门|生态环境局|环境局|局|委员会|委|办公室|领导小组|"
-    r"小组|厅|部|办|机关|法院|检察院|公安机关|海关|单位|机构|总局|中心)"
+    r"小组|厅|部|办|机关|法院|检察院|公安机关|海关|单位|机构|总局|中心|协调机制)"
 )
 ORG_RE = re.compile(rf"[\u4e00-\u9fffA-Za-z（）()]{{1,18}}?{_ORG_TAIL}")
 _LEAD_VERB = re.compile(r"牵头|负责|主管|主办|统一监督管理|监督管理|组织实施|实施监督|承担|审批|核发|批准|管理工作|具体实施|会同|"
@@ -109,6 +109,15 @@ def right_holder(text: str) -> str | None:
     return m.group("org") if m else None
 
 
+_RECIPIENT = re.compile(rf"向(?P<org>[^，,；;。向]{{2,50}}?{_ORG_TAIL})(?:[(（]以下[^)）]{{0,12}}[)）])?(?:申请|提出|报送|提交|备案|报告|举报)")
+
+
+def recipient_slot(text: str) -> str | None:
+    """To whom something is submitted: 应当向…生态环境主管部门(以下称审批部门)申请取得排污许可证."""
+    m = _RECIPIENT.search(text)
+    return m.group("org") if m else None
+
+
 def who_slot(text: str, established: bool = False) -> str | None:
     """An organisation in a clause that gives it a leading/responsible role. With ``established``
     (the question asks which body is set up: 建立什么机构), a body the text sets up also counts."""
@@ -121,7 +130,7 @@ def who_slot(text: str, established: bool = False) -> str | None:
     for pat in _LEAD_PATTERNS:
         for m in pat.finditer(text):
             org = m.group("org").strip("，,：: ")
-            org = re.sub(r"^(?:由|对|并|应当|按照|依照|依法|根据)", "", org)
+            org = re.sub(r"^(?:由|对|并|应当|按照|依照|依法|根据|(?:国家)?(?:建立|设立|成立))", "", org)
             if len(org) >= 2 and not _BAD_ORG.match(org):
                 return org
     return None

@@ -190,3 +190,25 @@ def test_answer_json_contract(assistant):
     c = d["citations"][0]
     assert set(c) >= {"n", "doc_title", "file", "section", "text", "score", "quote", "near_miss"}
     assert numbers_in(c["text"]) >= {"47.7"}
+
+
+def test_question_glue_words_are_not_subject_terms():
+    assert "称" not in analyse("森林法所称森林包括哪些?").terms
+    assert "法是" not in analyse("现行环境保护法是哪天修订通过的?").terms
+    assert "只" not in analyse("只需要填报排污登记表的单位还要申请排污许可证吗?").terms
+
+
+def test_list_defines_ignores_youguan_and_accepts_trailing_head():
+    from answer.lists import _defines
+
+    assert not _defines(["管理"], "为了加强排污许可管理，根据有关法律，制定本条例。")
+    assert _defines(["温室气体"], "（一）温室气体，是指…，包括二氧化碳、甲烷和三氟化氮。")
+    assert _defines(["任务"], "主要包括中央交办突出环境问题整改、VOCs项目治理、黑臭水体治理等任务。")
+
+
+def test_recipient_and_coordination_who_slots():
+    from answer.slots import recipient_slot
+
+    s = "第六条 排污单位应当向其生产经营场所所在地设区的市级以上地方人民政府生态环境主管部门(以下称审批部门)申请取得排污许可证。"
+    assert recipient_slot(s).endswith("生态环境主管部门")
+    assert who_slot("第四条 国家建立长江流域协调机制，统一指导、统筹协调长江保护工作。") == "长江流域协调机制"
