@@ -15,26 +15,41 @@ class NonAnswers:
     def _not_specified(self, q: Question, relevant: list[Ev], evs: list[Ev], w, cites) -> str:
         key = key_term(w, self.view)
         related = list(relevant)
-        if key:
-            subs = [x for x in (key, *_subwords(norm(key))) if 0 < self.view.df(x) <= T.KEY_SUBTERM_MAX_DF]
-            kn = norm(min(subs, key=lambda x: (len(x), self.view.df(x)))) if subs else norm(key)
-            related += [e for e in evs if e not in related and e.in_scope and kn in norm(e.chunk.text)
+        rare = self._rare_parts(w) if key else []
+        if rare:
+            def has_rare(text: str) -> bool:
+                t = norm(text)
+                return any(x in t for x in rare)
+
+            related += [e for e in evs if e not in related and e.in_scope and has_rare(e.chunk.text)
                         and e.cov >= T.RELATED_KEY_COVERAGE]
             seen = {e.chunk.chunk_id for e in related}
             for doc_id in dict.fromkeys(e.chunk.doc_id for e in relevant):
                 for c in self.view.by_doc.get(doc_id, []):
-                    if c.chunk_id not in seen and c.kind != "attachment_list" and kn in norm(c.text):
+                    if c.chunk_id not in seen and c.kind != "attachment_list" and has_rare(c.text):
                         related.append(Ev(c, 99, 0.0, coverage(w, c.retrieval_text), None))
                         seen.add(c.chunk_id)
         quotes = []
-        kn = kn if key else ""
         for e in related[: T.MAX_CITATIONS]:
             sents = split_sentences(e.chunk.text)
-            best = max(sents, key=lambda s: (self._ctx_cov(w, e.chunk, s) + (kn in norm(s)))) if sents else e.chunk.text
+            best = max(sents, key=lambda s: (self._ctx_cov(w, e.chunk, s) + any(x in norm(s) for x in rare))) \
+                if sents else e.chunk.text
             quotes.append(C.Quote(e.chunk, best))
         subject = max((longest_common(norm(q.text), norm(e.chunk.text), 2) for e in relevant), key=len)
         subject = subject if len(subject) >= 2 and not q.english else ""
         return C.not_specified_text(subject, q.qtype, quotes, cites)
+
+    def _rare_parts(self, w) -> list[str]:
+        """The rarest parts of the question's terms (铊 of 铊污染, 专项治理): passages containing one of
+        them are related to the subject. Only parts about as rare as the rarest one count, so a common
+        part (专项) never pulls in unrelated passages."""
+        parts = {norm(x) for t in w for x in (t, *_subwords(norm(t)))}
+        dfs = {x: self.view.df(x) for x in parts if x}
+        dfs = {x: d for x, d in dfs.items() if 0 < d <= T.KEY_SUBTERM_MAX_DF}
+        if not dfs:
+            return []
+        limit = min(dfs.values()) * T.RARE_PART_MAX_RATIO
+        return sorted((x for x, d in dfs.items() if d <= limit), key=lambda x: (dfs[x], -len(x)))
 
     def _not_found(self, q: Question, ans: Answer, evs, scoped_out, cites, w) -> Answer:
         note = ""

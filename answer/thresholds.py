@@ -29,7 +29,8 @@ WEAK_SUBJECT_SHARE = 0.45         # not_specified without a fully relevant passa
                                   # carry at least this share of the IDF mass (the missing one is the detail)
 MERGE_MAX_CHARS = 4               # adjacent question words are merged into one term (环境+日 → 环境日) when
                                   # the corpus contains the merged form and it is at most this long
-KEY_SUBTERM_MAX_DF = 30           # the shortest rare part of the key term (铊 of 铊污染) selects related passages
+KEY_SUBTERM_MAX_DF = 30           # rare parts of the question terms (铊 of 铊污染) select related passages
+RARE_PART_MAX_RATIO = 4           # …when at most this many times as frequent as the rarest part
 RELATED_KEY_COVERAGE = 0.30       # passages containing a key term with at least this coverage are "related"
 NEAR_MISS_COVERAGE = 0.30         # shown as a near miss (not_found answers) only above this
 DENSE_RELEVANT = 0.86             # dense cosine that makes a passage relevant when the question has no
