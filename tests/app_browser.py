@@ -165,3 +165,4 @@ class ChatPage:
                 marks: m.querySelectorAll('.pa-passage mark').length};
         """
         return self.driver.execute_script(js)
+

@@ -85,3 +85,15 @@ def retriever(built_index):
     from retrieval.search import HybridRetriever
 
     return HybridRetriever.load(built_index)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A headless Chromium driven by Selenium (tests/app_browser.py), closed after the test."""
+    from app_browser import make_driver
+
+    driver = make_driver(str(tmp_path / "chromium-profile"))
+    try:
+        yield driver
+    finally:
+        driver.quit()

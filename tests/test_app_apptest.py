@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+from app_browser import settings_env  # POLICY_ASSISTANT_* variables reproducing a Settings
 
 from policy_assistant.feedback import FeedbackStore
 
@@ -19,17 +18,6 @@ APP = str(ROOT / "app.py")
 TIMEOUT = 120
 
 
-def settings_env(settings) -> dict[str, str]:
-    """POLICY_ASSISTANT_* variables that reproduce ``settings`` in the app process."""
-    env = {}
-    for f in dataclasses.fields(settings):
-        if f.name == "config_path":
-            continue
-        value = getattr(settings, f.name)
-        if isinstance(value, list):
-            value = os.pathsep.join(str(v) for v in value)
-        env["POLICY_ASSISTANT_" + f.name.upper()] = str(value)
-    return env
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_browser import ChatPage, browser_missing_reason, make_driver, running_app
+from app_browser import ChatPage, browser_missing_reason, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -12,13 +12,6 @@ if _missing:
     pytest.skip(f"browser test skipped: {_missing}", allow_module_level=True)
 
 
-@pytest.fixture
-def browser(tmp_path):
-    driver = make_driver(str(tmp_path / "chromium-profile"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_ask_in_browser_shows_answer_sources_and_screenshot(built_index, tmp_path, browser):

@@ -10,7 +10,7 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from app_browser import ChatPage, browser_missing_reason, make_driver, running_app
+from app_browser import ChatPage, browser_missing_reason, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,13 +21,6 @@ if _missing:
 LAST_MESSAGE = "const m = Array.from(document.querySelectorAll('[data-testid=\"stChatMessage\"]')).pop();"
 
 
-@pytest.fixture
-def browser(tmp_path):
-    driver = make_driver(str(tmp_path / "chromium-profile"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _wait(driver, predicate, timeout: float = 60, what: str = ""):
