@@ -99,12 +99,10 @@ def password_gate(settings: Settings) -> bool:
 
 
 def _index_stamp(index_dir: Path) -> str:
-    """Changes whenever the index on disk is rebuilt, so a cached Assistant is not used after a rebuild."""
-    try:
-        files = sorted(p for p in Path(index_dir).iterdir() if p.is_file())
-    except OSError:
-        return "missing"
-    return ";".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in files)
+    """Changes whenever a build swaps in a new index version, so a cached Assistant is not used after it."""
+    from index.store import current_version
+
+    return current_version(index_dir) or "missing"
 
 
 def _cache_key(settings: Settings) -> str:

@@ -31,6 +31,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from app_browser import ChatPage, browser_missing_reason, make_driver, running_app  # noqa: E402
 
+from index.store import has_index  # noqa: E402
+
 QUESTIONS = [
     "PM2.5年均浓度目标是多少?",
     "七大示范工程有哪些?",
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from policy_assistant.config import load_settings
 
     settings = load_settings(index_dir=args.index_dir) if args.index_dir else load_settings()
-    if not (Path(settings.index_dir) / "manifest.json").is_file():
+    if not has_index(settings.index_dir):
         from index.build import build_index
 
         print(f"building the index in {settings.index_dir} (untimed) …", file=sys.stderr)

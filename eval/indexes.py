@@ -107,13 +107,15 @@ def _seed(folder: Path, cache_dir: Path, chunking: str, settings) -> None:
     """Start a new cache folder from the closest existing index, so ``build_index`` (incremental, keyed
     by chunk content hash) embeds only what changed: the newest older folder of the same chunking, or
     for structure chunks the configured index. A stale or incompatible seed just means a full build."""
+    from index.store import has_index
+
     pattern = re.compile(rf"^{re.escape(chunking)}-[0-9a-f]{{12}}$")
     candidates = sorted((p for p in cache_dir.iterdir() if p.is_dir() and pattern.match(p.name)),
                         key=lambda p: p.stat().st_mtime, reverse=True)
     if chunking == STRUCTURE:
         candidates.append(Path(settings.index_dir))
     for src in candidates:
-        if src != folder and (src / "manifest.json").is_file():
+        if src != folder and has_index(src):
             shutil.rmtree(folder, ignore_errors=True)
             try:
                 shutil.copytree(src, folder)

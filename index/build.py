@@ -2,8 +2,10 @@
 
 ``build_index(settings)`` ingests the corpus, reuses the vector of every chunk whose content hash
 (breadcrumb + text) is already in the current index, embeds only the new or changed chunks, rebuilds
-BM25 (cheap) and writes everything into a temporary folder beside the index, which then replaces the
-old folder. A crash at any point leaves the previous index usable; the next build tidies up.
+BM25 (cheap) and writes everything into a new version folder inside the index folder, which then
+becomes current with one atomic pointer replace (see ``index/store.py``). A crash or a full disk at
+any point leaves the previous index in use; the next build tidies up. The builder refuses a folder
+that is not its own (anything but an index, an empty or a new folder) and touches nothing in it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from index import store
 from index.bm25 import build_bm25, save_bm25
 from index.embedders import Embedder, make_embedder
 from index.lock import BuildLock
-from policy_assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from policy_assistant.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    StorageError,
+    os_error_fix,
+)
 
 # progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
 Progress = Callable[[str, int, int], None]
@@ -94,7 +102,7 @@ def _previous(index_dir: Path, embedder: Embedder, tokenizer_fp: str) -> _Previo
     prev = _Previous(vectors={h: old.vectors[i] for i, h in enumerate(old.content_hashes)},
                      documents=old.manifest.get("documents") or {})
     if (old.manifest.get("bm25") or {}).get("tokenizer_fingerprint") == tokenizer_fp:
-        tokens = store.read_tokens(index_dir)
+        tokens = store.read_tokens(old.path)
         if len(tokens) == len(old.content_hashes):
             prev.tokens = dict(zip(old.content_hashes, tokens, strict=True))
     return prev
@@ -177,7 +185,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
     """
     t0 = time.perf_counter()
     index_dir = Path(settings.index_dir)
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    store.claim(index_dir)
     with BuildLock(index_dir, wait=lock_wait):
         store.recover(index_dir)
         if corpus is None:
@@ -225,11 +233,9 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         changed = sorted(k for k in set(doc_entries) & set(old_docs)
                          if doc_entries[k]["content_hash"] != old_docs[k].get("content_hash"))
 
-        tmp = store.tmp_dir_for(index_dir)
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
+        tmp = None
         try:
+            tmp = store.new_tmp_dir(index_dir)
             store.write_dense(tmp / store.DENSE, vectors, embedder.dim)
             if progress:
                 progress("write", 0, 1)
@@ -253,9 +259,13 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                 "files": store.file_checksums(tmp),
             }
             store.write_json(tmp / store.MANIFEST, manifest)
-            store.swap_in(tmp, index_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            version_dir = store.commit_version(tmp, index_dir)
+        except BaseException as exc:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise StorageError(f"cannot write the index in {index_dir}: {exc.strerror or exc}; the previous "
+                                   "index is still in use", os_error_fix(exc, f"the folder {index_dir}")) from exc
             raise
         t_write = time.perf_counter() - t3
         if progress:
@@ -268,6 +278,6 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         added_docs=added, changed_docs=changed, removed_docs=removed,
         full_rebuild=not reuse, reason=reason,
         seconds_total=time.perf_counter() - t0, seconds_ingest=t_ingest, seconds_embed=t_embed,
-        seconds_bm25=t_bm25, seconds_write=t_write, size_bytes=store.folder_size(index_dir),
+        seconds_bm25=t_bm25, seconds_write=t_write, size_bytes=store.folder_size(version_dir),
         warnings=list(getattr(corpus, "warnings", []) or []),
     )

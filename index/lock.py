@@ -1,7 +1,8 @@
 """A build lock beside the index folder: a second build at the same time refuses with a clear message.
 
-The lock is an ``fcntl.flock`` on ``<index_dir>.lock``; the kernel releases it when the holder exits,
-even on a crash, so a left-over lock file never blocks a later build.
+The lock is an ``fcntl.flock`` on ``<index_dir>/.build.lock`` (inside the folder the builder owns, so
+nothing is written beside it); the kernel releases it when the holder exits, even on a crash, so a
+left-over lock file never blocks a later build.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import socket
 import time
 from pathlib import Path
 
-from policy_assistant.errors import IndexLockedError
+from policy_assistant.errors import IndexFolderError, IndexLockedError, os_error_fix
+
+LOCK_NAME = ".build.lock"
 
 
 def lock_path_for(index_dir: Path) -> Path:
-    index_dir = Path(index_dir)
-    return index_dir.with_name(index_dir.name + ".lock")
+    return Path(index_dir) / LOCK_NAME
 
 
 class BuildLock:
@@ -33,8 +35,12 @@ class BuildLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise IndexFolderError(f"cannot write in the index folder {self.path.parent}: {exc.strerror}; "
+                                   "the current index is unchanged",
+                                   os_error_fix(exc, f"the folder {self.path.parent}")) from exc
         deadline = time.monotonic() + self.wait
         while True:
             try:

@@ -1,6 +1,13 @@
-"""On-disk layout of an index folder, the manifest, checksums and the atomic swap.
+"""On-disk layout of an index folder: versions, the pointer to the current one, manifest, checksums.
 
 An index folder holds::
+
+    INDEX.json          ownership marker and pointer: {"kind": "policy-assistant index", "current": "v-…"}
+    .build.lock         the build lock (see index/lock.py)
+    v-<time>-<pid>/     one complete index version (below); the current one and the one before it
+    .tmp-<pid>-<n>/     a version being written (removed by the next build if a build died)
+
+and each version folder::
 
     manifest.json       format version, embedder name + dim, chunking, documents, build time, sha256 per file
     dense.faiss         faiss.IndexFlatIP over L2-normalised chunk vectors (row i = line i of chunks.jsonl)
@@ -10,26 +17,47 @@ An index folder holds::
     domain_terms.txt    the jieba domain dictionary, one term a line (queries tokenize like the index)
     bm25_tokens.jsonl   the BM25 tokens of each chunk (reused by incremental builds)
 
-No file is ever pickled. The manifest is written last; loaders trust nothing the manifest does not
-vouch for with a checksum.
+A build writes a new version folder completely, then replaces ``INDEX.json`` with one atomic rename:
+a reader sees the old version or the new one, never a half-swapped folder, and a reader whose version
+was removed while it read simply reads the new current one (:func:`read_current`). The builder only
+ever writes into a folder that carries its own ``INDEX.json`` (or an index of the first layout, or an
+empty or new folder) and only deletes the version and temporary folders it named itself: a folder
+with anything else in it is refused and left untouched.
+
+No file is ever pickled. The manifest is written last in a version; loaders trust nothing the
+manifest does not vouch for with a checksum, and every path it lists must stay inside its version.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
+import re
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 import faiss
 import numpy as np
 
 from corpus.model import Chunk
-from policy_assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from index.lock import LOCK_NAME
+from policy_assistant.errors import (
+    IndexCorruptError,
+    IndexFolderError,
+    IndexMismatchError,
+    IndexMissingError,
+    os_error_fix,
+)
 
 FORMAT_VERSION = 1
+MARKER = "INDEX.json"
+MARKER_KIND = "policy-assistant index"
 MANIFEST = "manifest.json"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
@@ -38,7 +66,14 @@ DOCUMENTS = "documents.json"
 TERMS = "domain_terms.txt"
 TOKENS = "bm25_tokens.jsonl"
 
+VERSION_RE = re.compile(r"v-\d{8}T\d{6}-\d+-\d+")
+TMP_RE = re.compile(r"\.tmp-\d+-\d+")
+
 REBUILD = "rebuild it with `policy-assistant index build --full`"
+BUILD = "build it with `policy-assistant index build`"
+
+T = TypeVar("T")
+_counter = itertools.count()
 
 
 def sha256_file(path: Path) -> str:
@@ -49,38 +84,162 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def tmp_dir_for(index_dir: Path) -> Path:
-    return index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
+# ---- ownership ---------------------------------------------------------------------------------
 
 
-def old_dir_for(index_dir: Path) -> Path:
-    return index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}")
+def _read_marker(index_dir: Path) -> dict | None:
+    """The parsed ``INDEX.json`` if it is ours; ``None`` when absent or someone else's file."""
+    try:
+        data = json.loads((index_dir / MARKER).read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("kind") != MARKER_KIND:
+        return None
+    return data
 
 
-def stale_dirs(index_dir: Path) -> list[Path]:
-    """Leftovers of earlier builds (``.NAME.tmp-*`` / ``.NAME.old-*``) beside the index folder."""
-    parent = index_dir.parent
-    if not parent.is_dir():
-        return []
-    prefixes = (f".{index_dir.name}.tmp-", f".{index_dir.name}.old-")
-    return sorted(p for p in parent.iterdir() if p.is_dir() and p.name.startswith(prefixes))
+def _legacy_manifest(index_dir: Path) -> dict | None:
+    """The manifest of an index of the first layout (files directly in the folder), else ``None``."""
+    try:
+        data = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if isinstance(data, dict) and "format_version" in data and isinstance(data.get("files"), dict):
+        return data
+    return None
 
 
-def recover(index_dir: Path) -> None:
-    """Tidy up after a crashed build. Call only while holding the build lock.
+def folder_state(index_dir: Path) -> str:
+    """``absent`` | ``empty`` | ``own`` (has our INDEX.json) | ``legacy`` (first layout) | ``foreign``."""
+    index_dir = Path(index_dir)
+    if not index_dir.exists() and not index_dir.is_symlink():
+        return "absent"
+    if not index_dir.is_dir():
+        return "foreign"
+    if _read_marker(index_dir) is not None:
+        return "own"
+    if _legacy_manifest(index_dir) is not None:
+        return "legacy"
+    try:
+        entries = [p for p in index_dir.iterdir() if p.name != LOCK_NAME]
+    except OSError:
+        return "foreign"
+    return "empty" if not entries else "foreign"
 
-    If a crash hit between the two renames of :func:`swap_in` the index folder is missing and the
-    previous index sits in ``.NAME.old-*``: move it back. All other leftovers are deleted.
+
+def _foreign_error(index_dir: Path) -> IndexFolderError:
+    try:
+        names = sorted(p.name for p in index_dir.iterdir())[:3]
+    except OSError:
+        names = []
+    what = f" ({', '.join(names)}{' …' if len(names) == 3 else ''})" if names else ""
+    kind = "a file" if index_dir.exists() and not index_dir.is_dir() else "a folder with other files" + what
+    return IndexFolderError(
+        f"{index_dir} is not an index folder: it is {kind} and has no {MARKER}; nothing in it was changed",
+        "set index_dir (or --index-dir) to a new or empty folder, e.g. data/index")
+
+
+def claim(index_dir: Path) -> str:
+    """Make sure the builder may write ``index_dir``; returns its :func:`folder_state` before the call.
+
+    A new or empty folder gets an ``INDEX.json`` with no current version. A folder with anything else in
+    it raises :class:`IndexFolderError` and is not touched.
     """
-    leftovers = stale_dirs(index_dir)
-    if not index_dir.exists():
-        olds = [p for p in leftovers if ".old-" in p.name and (p / MANIFEST).is_file()]
-        if olds:
-            newest = max(olds, key=lambda p: p.stat().st_mtime)
-            os.replace(newest, index_dir)
-            leftovers.remove(newest)
-    for p in leftovers:
-        shutil.rmtree(p, ignore_errors=True)
+    index_dir = Path(index_dir)
+    state = folder_state(index_dir)
+    if state == "foreign":
+        raise _foreign_error(index_dir)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        if state in ("absent", "empty"):
+            try:  # O_EXCL: never overwrite a marker a concurrent build wrote meanwhile
+                fd = os.open(index_dir / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                if _read_marker(index_dir) is None:
+                    raise _foreign_error(index_dir) from None
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump({"kind": MARKER_KIND, "current": None, "previous": None}, f)
+    except OSError as exc:
+        raise IndexFolderError(f"cannot create the index folder {index_dir}: {exc.strerror}",
+                               os_error_fix(exc, f"the folder {index_dir.parent}")) from exc
+    return state
+
+
+def has_index(index_dir: Path) -> bool:
+    """True when ``index_dir`` holds a current index version (or an index of the first layout)."""
+    index_dir = Path(index_dir)
+    marker = _read_marker(index_dir)
+    if marker is not None:
+        cur = marker.get("current")
+        return bool(isinstance(cur, str) and VERSION_RE.fullmatch(cur) and (index_dir / cur / MANIFEST).is_file())
+    return _legacy_manifest(index_dir) is not None
+
+
+# ---- versions and the pointer ------------------------------------------------------------------
+
+
+def current_dir(index_dir: Path) -> Path:
+    """The folder of the current index version (raises IndexMissingError / IndexFolderError)."""
+    index_dir = Path(index_dir)
+    marker = _read_marker(index_dir)
+    if marker is None:
+        state = folder_state(index_dir)
+        if state == "legacy":
+            return index_dir
+        if state in ("absent", "empty"):
+            raise IndexMissingError(f"no index at {index_dir}", BUILD)
+        raise IndexFolderError(f"{index_dir} is not an index folder (no {MARKER})",
+                               "set index_dir (or --index-dir) to the index folder, or build one in a new folder")
+    cur = marker.get("current")
+    if not cur:
+        raise IndexMissingError(f"no index at {index_dir} yet (the first build has not finished)", BUILD)
+    if not isinstance(cur, str) or not VERSION_RE.fullmatch(cur):
+        raise IndexCorruptError(f"{index_dir / MARKER} names an invalid version {cur!r}", REBUILD)
+    return index_dir / cur
+
+
+def current_version(index_dir: Path) -> str:
+    """A short stamp that changes whenever a build swaps in a new version ("" when there is none)."""
+    try:
+        d = current_dir(index_dir)
+    except (IndexMissingError, IndexFolderError, IndexCorruptError):
+        return ""
+    if d == Path(index_dir):  # first layout: the manifest's build time
+        return str((_legacy_manifest(d) or {}).get("built_at", "legacy"))
+    return d.name
+
+
+def read_current(index_dir: Path, load: Callable[[Path], T], attempts: int = 5) -> T:
+    """``load(version_dir)`` on the current version; if a build swapped versions meanwhile, load again.
+
+    A reader never reports a transient state (a version removed while it was being read) as damage:
+    only a failure on a version that is still current is raised.
+    """
+    last: Exception | None = None
+    for _ in range(max(1, attempts)):
+        vdir = current_dir(index_dir)
+        try:
+            return load(vdir)
+        except (IndexCorruptError, IndexMissingError, OSError) as exc:
+            try:
+                still = current_dir(index_dir) == vdir
+            except (IndexMissingError, IndexFolderError, IndexCorruptError):
+                still = False
+            if still:
+                raise
+            last = exc
+    assert last is not None
+    raise last
+
+
+def new_tmp_dir(index_dir: Path) -> Path:
+    """A fresh, empty temporary version folder inside ``index_dir`` (call while holding the lock)."""
+    tmp = Path(index_dir) / f".tmp-{os.getpid()}-{next(_counter)}"
+    tmp.mkdir()
+    return tmp
 
 
 def _fsync_dir(path: Path) -> None:
@@ -96,22 +255,81 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def swap_in(new_dir: Path, index_dir: Path) -> None:
-    """Replace ``index_dir`` by the fully written ``new_dir`` (two renames; see :func:`recover`)."""
-    for p in new_dir.rglob("*"):
+def _write_marker(index_dir: Path, current: str, previous: str | None) -> None:
+    tmp = index_dir / f".{MARKER}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"kind": MARKER_KIND, "current": current, "previous": previous,
+                   "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S")}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / MARKER)
+    _fsync_dir(index_dir)
+
+
+def commit_version(tmp: Path, index_dir: Path) -> Path:
+    """Make the fully written ``tmp`` the current version (one atomic pointer replace); returns its folder.
+
+    Keeps the version before it (a reader may still be loading it), removes older versions this
+    builder created, and, after converting an index of the first layout, that layout's own files.
+    """
+    index_dir = Path(index_dir)
+    for p in tmp.rglob("*"):
         if p.is_file():
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
-    old = None
-    if index_dir.exists():
-        old = old_dir_for(index_dir)
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(index_dir, old)
-    os.replace(new_dir, index_dir)
-    _fsync_dir(index_dir.parent)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
+    final = index_dir / name
+    os.replace(tmp, final)
+    marker = _read_marker(index_dir)
+    legacy = None if marker is not None else _legacy_manifest(index_dir)
+    previous = (marker or {}).get("current")
+    _write_marker(index_dir, name, previous if isinstance(previous, str) else None)
+    remove_stale(index_dir)
+    if legacy is not None:
+        _remove_legacy_files(index_dir, legacy)
+    return final
+
+
+def stale_dirs(index_dir: Path) -> list[Path]:
+    """Temporary folders and versions that are neither current nor previous (what :func:`remove_stale` removes).
+
+    Only names this module creates (``v-…``, ``.tmp-…``) inside a folder it owns are ever listed.
+    """
+    index_dir = Path(index_dir)
+    marker = _read_marker(index_dir)
+    if marker is None and _legacy_manifest(index_dir) is None:
+        return []
+    keep = {(marker or {}).get("current"), (marker or {}).get("previous")}
+    try:
+        entries = list(index_dir.iterdir())
+    except OSError:
+        return []
+    return sorted(p for p in entries if p.is_dir() and not p.is_symlink() and p.name not in keep
+                  and (VERSION_RE.fullmatch(p.name) or TMP_RE.fullmatch(p.name)))
+
+
+def remove_stale(index_dir: Path) -> list[Path]:
+    """Delete the :func:`stale_dirs` (call while holding the build lock); returns what was removed."""
+    removed = stale_dirs(index_dir)
+    for p in removed:
+        shutil.rmtree(p, ignore_errors=True)
+    return removed
+
+
+def _remove_legacy_files(index_dir: Path, manifest: dict) -> None:
+    """After converting a first-layout index: remove exactly the files its manifest listed."""
+    for rel in list((manifest.get("files") or {}).keys()) + [MANIFEST]:
+        p = _confined(index_dir, rel)
+        if p is not None and p.is_file():
+            p.unlink(missing_ok=True)
+    bm25 = index_dir / BM25_DIR
+    if bm25.is_dir() and not any(bm25.iterdir()):
+        bm25.rmdir()
+
+
+def recover(index_dir: Path) -> None:
+    """Tidy up after a crashed build (call while holding the lock): temporary and unused versions go."""
+    remove_stale(index_dir)
 
 
 def write_json(path: Path, data) -> None:
@@ -132,10 +350,10 @@ def write_tokens(path: Path, token_lists: list[list[str]]) -> None:
             f.write(json.dumps(tokens, ensure_ascii=False) + "\n")
 
 
-def read_tokens(index_dir: Path) -> list[list[str]]:
-    """The stored BM25 tokens (``[]`` if the file is absent or unreadable: they are only a cache)."""
+def read_tokens(version_dir: Path) -> list[list[str]]:
+    """The stored BM25 tokens of a version (``[]`` if absent or unreadable: they are only a cache)."""
     try:
-        with open(Path(index_dir) / TOKENS, encoding="utf-8") as f:
+        with open(Path(version_dir) / TOKENS, encoding="utf-8") as f:
             return [json.loads(line) for line in f if line.strip()]
     except (OSError, ValueError):
         return []
@@ -158,36 +376,62 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def read_manifest(index_dir: Path) -> dict:
-    """The manifest, or IndexMissingError / IndexCorruptError / IndexMismatchError (format)."""
-    index_dir = Path(index_dir)
-    path = index_dir / MANIFEST
-    if not path.is_file():
-        if not index_dir.exists() or not any(index_dir.iterdir()):
-            raise IndexMissingError(f"no index at {index_dir}", "build it with `policy-assistant index build`")
-        raise IndexCorruptError(f"index folder {index_dir} has no {MANIFEST} (an unfinished or foreign folder)",
-                                REBUILD)
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"cannot read {path}: {exc}", REBUILD) from exc
+def _confined(folder: Path, rel) -> Path | None:
+    """``folder / rel`` when ``rel`` is a plain relative path that stays inside ``folder``, else ``None``."""
+    if not isinstance(rel, str) or not rel or "\\" in rel or "\x00" in rel:
+        return None
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or any(part in ("..", "") for part in pure.parts):
+        return None
+    return Path(folder).joinpath(*pure.parts)
+
+
+def _check_manifest_shape(manifest, path: Path) -> None:
+    """The manifest's parts have the types the loaders rely on (a hand-edited file fails here, clearly)."""
     if not isinstance(manifest, dict) or "format_version" not in manifest:
         raise IndexCorruptError(f"{path} is not an index manifest", REBUILD)
+    for key, kind in (("embedder", dict), ("documents", dict), ("files", dict), ("chunking", dict)):
+        if key in manifest and not isinstance(manifest[key], kind):
+            raise IndexCorruptError(f"{path}: '{key}' must be a JSON object, not {type(manifest[key]).__name__}",
+                                    REBUILD)
+    for rel, digest in (manifest.get("files") or {}).items():
+        if _confined(path.parent, rel) is None or not isinstance(digest, str):
+            raise IndexCorruptError(f"{path} lists the file {rel!r}, which is not inside the index folder",
+                                    REBUILD)
+
+
+def read_version_manifest(version_dir: Path) -> dict:
+    """The checked manifest of one version folder (IndexCorruptError / IndexMismatchError)."""
+    path = Path(version_dir) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(f"index version {version_dir} has no {MANIFEST}", REBUILD) from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(f"cannot read {path}: {exc}", REBUILD) from exc
+    _check_manifest_shape(manifest, path)
     if manifest["format_version"] != FORMAT_VERSION:
         raise IndexMismatchError(
-            f"index at {index_dir} has format version {manifest['format_version']}, "
+            f"index at {version_dir} has format version {manifest['format_version']}, "
             f"this program reads version {FORMAT_VERSION}", REBUILD)
     return manifest
 
 
-def verify_files(index_dir: Path, manifest: dict) -> None:
-    """Every file the manifest lists exists and matches its sha256, and no listed file is missing."""
+def read_manifest(index_dir: Path) -> dict:
+    """The manifest of the current version of ``index_dir`` (IndexMissingError when there is none)."""
+    return read_current(index_dir, read_version_manifest)
+
+
+def verify_files(version_dir: Path, manifest: dict) -> None:
+    """Every file the manifest lists exists inside ``version_dir`` and matches its sha256."""
     files = manifest.get("files") or {}
     for required in (DENSE, CHUNKS, DOCUMENTS, TERMS):
         if required not in files:
-            raise IndexCorruptError(f"manifest of {index_dir} does not list {required}", REBUILD)
+            raise IndexCorruptError(f"manifest of {version_dir} does not list {required}", REBUILD)
     for rel, digest in files.items():
-        p = Path(index_dir) / rel
+        p = _confined(version_dir, rel)
+        if p is None:
+            raise IndexCorruptError(f"manifest of {version_dir} lists {rel!r}, outside the index folder", REBUILD)
         if not p.is_file():
             raise IndexCorruptError(f"index file {p} is missing", REBUILD)
         if sha256_file(p) != digest:
@@ -223,28 +467,33 @@ class StoredIndex:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_stored(index_dir: Path, embedder_name: str | None = None, dim: int | None = None) -> StoredIndex:
-    """Read and verify an index folder (manifest, checksums, embedder, row counts). No BM25 load."""
-    index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
+def load_version(version_dir: Path, embedder_name: str | None = None, dim: int | None = None) -> StoredIndex:
+    """Read and verify one version folder (manifest, checksums, embedder, row counts). No BM25 load."""
+    version_dir = Path(version_dir)
+    manifest = read_version_manifest(version_dir)
     if embedder_name is not None:
-        check_embedder(manifest, embedder_name, dim, index_dir)
-    verify_files(index_dir, manifest)
+        check_embedder(manifest, embedder_name, dim, version_dir.parent)
+    verify_files(version_dir, manifest)
     try:
-        with open(index_dir / CHUNKS, encoding="utf-8") as f:
+        with open(version_dir / CHUNKS, encoding="utf-8") as f:
             rows = [json.loads(line) for line in f if line.strip()]
         chunks = [Chunk.from_dict(r) for r in rows]
         hashes = [r.get("content_hash") or c.content_hash for r, c in zip(rows, chunks, strict=True)]
-        documents = json.loads((index_dir / DOCUMENTS).read_text(encoding="utf-8"))
-        terms = [t for t in (index_dir / TERMS).read_text(encoding="utf-8").splitlines() if t]
-        index = faiss.read_index(str(index_dir / DENSE))
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
-        raise IndexCorruptError(f"cannot read the index at {index_dir}: {exc}", REBUILD) from exc
+        documents = json.loads((version_dir / DOCUMENTS).read_text(encoding="utf-8"))
+        terms = [t for t in (version_dir / TERMS).read_text(encoding="utf-8").splitlines() if t]
+        index = faiss.read_index(str(version_dir / DENSE))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
+        raise IndexCorruptError(f"cannot read the index at {version_dir}: {exc}", REBUILD) from exc
     want_dim = (manifest.get("embedder") or {}).get("dim")
     if index.ntotal != len(chunks) or index.d != want_dim:
         raise IndexCorruptError(
-            f"index at {index_dir} is inconsistent: {index.ntotal} vectors of dim {index.d} "
+            f"index at {version_dir} is inconsistent: {index.ntotal} vectors of dim {index.d} "
             f"for {len(chunks)} chunks (manifest dim {want_dim})", REBUILD)
     vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)
-    return StoredIndex(index_dir, manifest, chunks, hashes, np.asarray(vectors, dtype=np.float32), index,
-                       documents, terms, index_dir / BM25_DIR)
+    return StoredIndex(version_dir, manifest, chunks, hashes, np.asarray(vectors, dtype=np.float32), index,
+                       documents, terms, version_dir / BM25_DIR)
+
+
+def load_stored(index_dir: Path, embedder_name: str | None = None, dim: int | None = None) -> StoredIndex:
+    """:func:`load_version` of the current version of ``index_dir`` (retried if a build swaps meanwhile)."""
+    return read_current(index_dir, lambda v: load_version(v, embedder_name, dim))

@@ -45,3 +45,31 @@ class EmbedderError(PolicyAssistantError):
 
 class QuestionError(PolicyAssistantError):
     """The question cannot be answered as given (empty, only punctuation, …)."""
+
+
+class IndexFolderError(PolicyAssistantError):
+    """The index folder cannot be used: it belongs to someone else, or it cannot be written."""
+
+
+class StorageError(PolicyAssistantError):
+    """A file or folder could not be read or written (disk full, read-only, permissions, a symlink loop)."""
+
+
+def os_error_fix(exc: OSError, what: str = "the folder") -> str:
+    """The fix for an operating-system error, by its errno (so each message names the right remedy)."""
+    import errno
+
+    fixes = {
+        errno.ENOSPC: "free disk space and try again",
+        errno.EDQUOT: "free disk space (quota exceeded) and try again",
+        errno.EROFS: f"{what} is on a read-only file system: use a writable location",
+        errno.EACCES: f"check the permissions of {what} or use a writable location",
+        errno.EPERM: f"check the permissions of {what} or use a writable location",
+        errno.ELOOP: "a symbolic link points to itself (a loop): remove or fix the link",
+        errno.ENAMETOOLONG: "use a shorter path",
+        errno.EBUSY: f"{what} is in use (a mount point?): use a folder inside it",
+        errno.ENOENT: "check that the path exists",
+        errno.ENOTDIR: "a part of the path is a file, not a folder: fix the path",
+        errno.EISDIR: "the path is a folder, not a file: give a file name",
+    }
+    return fixes.get(exc.errno or -1, "check the path and its permissions")

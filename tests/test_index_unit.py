@@ -7,7 +7,6 @@ builds, the lock, fusion rules and filters.
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -39,6 +38,11 @@ def _load(settings, embedder=None):
                                 tokenizer_factory=fake_tokenizer_factory)
 
 
+def _v(settings):
+    """The folder of the current index version."""
+    return store.current_dir(settings.index_dir)
+
+
 @pytest.fixture
 def small(tmp_path):
     settings = make_settings(tmp_path)
@@ -50,7 +54,7 @@ def test_build_writes_manifest_and_files(small):
     settings, report = small
     assert report.full_rebuild and report.n_chunks == 6 and report.n_embedded == 6 and report.n_reused == 0
     assert report.added_docs == ["alpha", "beta"]
-    m = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    m = json.loads((_v(settings) / "manifest.json").read_text(encoding="utf-8"))
     assert m["format_version"] == store.FORMAT_VERSION
     assert m["embedder"]["name"] == "fake" and m["embedder"]["dim"] == 64
     assert m["chunking"] == {"max_chars": settings.chunk_max_chars, "overlap_chars": settings.chunk_overlap_chars}
@@ -58,9 +62,9 @@ def test_build_writes_manifest_and_files(small):
     assert {"dense.faiss", "chunks.jsonl", "documents.json", "domain_terms.txt"} <= set(m["files"])
     assert any(f.startswith("bm25/") for f in m["files"])
     assert not any(p.suffix in {".pkl", ".pickle"} for p in settings.index_dir.rglob("*"))
-    rows = [json.loads(x) for x in (settings.index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(x) for x in (_v(settings) / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
     assert rows[0]["section"] == "alpha条例 › 第一条" and rows[0]["content_hash"]
-    assert (settings.index_dir / "domain_terms.txt").read_text(encoding="utf-8").split() == ["排污许可"]
+    assert (_v(settings) / "domain_terms.txt").read_text(encoding="utf-8").split() == ["排污许可"]
     assert not store.stale_dirs(settings.index_dir)
 
 
@@ -128,7 +132,7 @@ def test_embedder_mismatch_is_a_clear_error(small):
 
 def test_format_version_mismatch(small):
     settings, _ = small
-    path = settings.index_dir / "manifest.json"
+    path = _v(settings) / "manifest.json"
     m = json.loads(path.read_text(encoding="utf-8"))
     m["format_version"] = 999
     path.write_text(json.dumps(m), encoding="utf-8")
@@ -139,7 +143,7 @@ def test_format_version_mismatch(small):
 @pytest.mark.parametrize("name", ["dense.faiss", "chunks.jsonl", "bm25/vocab.index.json", "domain_terms.txt"])
 def test_corrupted_file_is_detected(small, name):
     settings, _ = small
-    path = settings.index_dir / name
+    path = _v(settings) / name
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x55
     path.write_bytes(bytes(data))
@@ -150,17 +154,17 @@ def test_corrupted_file_is_detected(small, name):
 
 def test_missing_file_and_broken_manifest(small):
     settings, _ = small
-    (settings.index_dir / "documents.json").unlink()
+    (_v(settings) / "documents.json").unlink()
     with pytest.raises(IndexCorruptError, match="missing"):
         _load(settings)
-    (settings.index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
+    (_v(settings) / "manifest.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="manifest.json"):
         _load(settings)
 
 
 def test_corrupt_previous_index_means_full_rebuild(small):
     settings, _ = small
-    (settings.index_dir / "dense.faiss").write_bytes(b"junk")
+    (_v(settings) / "dense.faiss").write_bytes(b"junk")
     report = _build(settings, make_corpus(SAMPLE))
     assert report.full_rebuild and report.n_embedded == 6 and "checksum" in report.reason
     assert len(_load(settings).chunks) == 6
@@ -169,7 +173,7 @@ def test_corrupt_previous_index_means_full_rebuild(small):
 @pytest.mark.parametrize("stage", ["embed", "bm25", "write"])
 def test_interrupted_build_keeps_old_index(small, stage):
     settings, _ = small
-    before = (settings.index_dir / "manifest.json").read_bytes()
+    before = (_v(settings) / "manifest.json").read_bytes()
     docs = dict(SAMPLE)
     docs["gamma"] = ("行政法规", [("第一条", "建设项目应当进行环境影响评价。")])
 
@@ -179,7 +183,7 @@ def test_interrupted_build_keeps_old_index(small, stage):
 
     with pytest.raises(KeyboardInterrupt):
         _build(settings, make_corpus(docs), progress=crash)
-    assert (settings.index_dir / "manifest.json").read_bytes() == before
+    assert (_v(settings) / "manifest.json").read_bytes() == before
     assert len(_load(settings).chunks) == 6
     assert not store.stale_dirs(settings.index_dir)
     # the lock was released: the next build runs
@@ -188,7 +192,7 @@ def test_interrupted_build_keeps_old_index(small, stage):
 
 def test_killed_build_leftovers_are_ignored_then_cleaned(small):
     settings, _ = small
-    tmp = settings.index_dir.with_name(f".{settings.index_dir.name}.tmp-999999")
+    tmp = settings.index_dir / ".tmp-999999-0"
     tmp.mkdir()
     (tmp / "dense.faiss").write_bytes(b"half written")
     assert len(_load(settings).chunks) == 6
@@ -196,12 +200,16 @@ def test_killed_build_leftovers_are_ignored_then_cleaned(small):
     assert not tmp.exists()
 
 
-def test_crash_between_renames_is_recovered(small):
+def test_only_current_and_previous_versions_are_kept(small):
     settings, _ = small
-    old = store.old_dir_for(settings.index_dir)
-    os.replace(settings.index_dir, old)  # as if the process died right after the first rename
-    report = _build(settings, make_corpus(SAMPLE))
-    assert report.n_embedded == 0 and not old.exists()
+    first = _v(settings)
+    _build(settings, make_corpus(SAMPLE), full=True)
+    second = _v(settings)
+    assert first.is_dir() and second != first  # the previous version stays for readers still loading it
+    _build(settings, make_corpus(SAMPLE), full=True)
+    assert not first.exists() and second.is_dir()
+    versions = [p.name for p in settings.index_dir.iterdir() if p.name.startswith("v-")]
+    assert len(versions) == 2
 
 
 def test_second_build_refuses_while_locked(small):
@@ -331,7 +339,7 @@ def test_bm25_tokens_are_reused_until_terms_change(tmp_path):
     assert len(calls) == 3
     r = _load(settings)
     assert r.search("环境影响评价", k=1, mode="bm25")[0].chunk.doc_id == "gamma"
-    tokens = store.read_tokens(settings.index_dir)
+    tokens = store.read_tokens(_v(settings))
     assert len(tokens) == len(r.chunks) == 7 and tokens[0][:2] == ["alpha", "条"]
 
 

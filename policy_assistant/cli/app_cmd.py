@@ -39,10 +39,6 @@ def register(subparsers) -> None:
     s.set_defaults(func=feedback_stats)
 
 
-def _index_present(index_dir: Path) -> bool:
-    return (index_dir / "manifest.json").is_file()
-
-
 class _TerminalProgress:
     """Prints ``stage done/total`` lines, at most one per 10 % step, for ``build_index(progress=…)``."""
 
@@ -105,7 +101,9 @@ def run_app(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host) and not settings.app_password:
         print(f"warning: the app will listen on {args.host} without a password; set app_password in "
               "policy-assistant.toml or POLICY_ASSISTANT_APP_PASSWORD", file=sys.stderr)
-    if not args.no_build and not _index_present(settings.index_dir):
+    from index.store import has_index
+
+    if not args.no_build and not has_index(settings.index_dir):
         from index.build import build_index
 
         print(f"No index in {settings.index_dir}: building it from {', '.join(map(str, settings.corpus_dirs))} …",

@@ -90,19 +90,25 @@ def cmd_build(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from index.store import folder_size, read_manifest, verify_files
+    from index.store import folder_size, read_current, read_version_manifest, verify_files
 
     settings = settings_from_args(args)
-    manifest = read_manifest(settings.index_dir)
-    verify_files(settings.index_dir, manifest)
-    size = folder_size(settings.index_dir)
+
+    def verified(version_dir):
+        manifest = read_version_manifest(version_dir)
+        verify_files(version_dir, manifest)
+        return version_dir, manifest
+
+    version_dir, manifest = read_current(settings.index_dir, verified)
+    size = folder_size(version_dir)
     if args.json:
-        out = {"path": str(settings.index_dir), "size_bytes": size, "checksums": "ok", **manifest}
+        out = {"path": str(settings.index_dir), "version": version_dir.name, "size_bytes": size,
+               "checksums": "ok", **manifest}
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     emb = manifest.get("embedder", {})
     ch = manifest.get("chunking", {})
-    print(f"index: {settings.index_dir}")
+    print(f"index: {settings.index_dir}  (version {version_dir.name})")
     print(f"  format {manifest['format_version']}; built {manifest.get('built_at')}; "
           f"{size / 1e6:.1f} MB; checksums ok ({len(manifest.get('files', {}))} files)")
     print(f"  embedder {emb.get('name')} (dim {emb.get('dim')}); chunking max {ch.get('max_chars')} chars, "
