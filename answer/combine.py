@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from answer.types import Answer
+from policy_assistant.answer.types import Answer
 
 _SPLIT = re.compile(r"(?<=[?？])\s*")
 

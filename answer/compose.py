@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from answer import thresholds as T
-from answer.sentences import strip_trailing_punct, truncate_around
-from answer.types import Citation
-from corpus.model import Chunk
+from policy_assistant.answer import thresholds as T
+from policy_assistant.answer.sentences import strip_trailing_punct, truncate_around
+from policy_assistant.answer.types import Citation
+from policy_assistant.corpus.model import Chunk
 
 SLOT_NAMES_ZH = {
     "figure": "具体数值或目标值", "who": "由哪个单位牵头或负责", "when": "具体时间",

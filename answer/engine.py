@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import time
 
-from answer import thresholds as T
-from answer.combine import merge, split_parts
-from answer.evidence import CorpusView, merge_terms
-from answer.extractive import ExtractiveAnswerer
-from answer.followup import rewrite_followup as _rewrite
-from answer.question import CUE_WORDS, TYPE_CUES, Question, analyse
-from answer.sentences import norm
-from answer.types import Answer
+from policy_assistant.answer import thresholds as T
+from policy_assistant.answer.combine import merge, split_parts
+from policy_assistant.answer.evidence import CorpusView, merge_terms
+from policy_assistant.answer.extractive import ExtractiveAnswerer
+from policy_assistant.answer.followup import rewrite_followup as _rewrite
+from policy_assistant.answer.question import CUE_WORDS, TYPE_CUES, Question, analyse
+from policy_assistant.answer.sentences import norm
+from policy_assistant.answer.types import Answer
 
 _GLUE_HEAD = set("要得需会能应该将把让就还也都")
 _GLUE_TAIL = set("要得了的就还也都")
@@ -48,7 +48,7 @@ class Assistant:
     def from_settings(cls, settings) -> Assistant:
         """Load the index and models once. Raises IndexMissingError (naming ``policy-assistant index
         build``), IndexMismatchError or IndexCorruptError."""
-        from retrieval.search import HybridRetriever
+        from policy_assistant.retrieval.search import HybridRetriever
 
         return cls(HybridRetriever.load(settings), settings)
 
@@ -62,7 +62,7 @@ class Assistant:
     @property
     def llm(self):
         if self._llm is None:
-            from answer.llm import LLMAnswerer
+            from policy_assistant.answer.llm import LLMAnswerer
 
             self._llm = LLMAnswerer.from_settings(self.settings)
         return self._llm

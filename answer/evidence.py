@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from answer import thresholds as T
-from answer.glossary import ZH_ALIASES
-from answer.sentences import norm
-from corpus.model import Chunk
+from policy_assistant.answer import thresholds as T
+from policy_assistant.answer.glossary import ZH_ALIASES
+from policy_assistant.answer.sentences import norm
+from policy_assistant.corpus.model import Chunk
 
 
 @dataclass

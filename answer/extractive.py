@@ -5,23 +5,23 @@ from __future__ import annotations
 
 import re
 
-from answer import compose as C
-from answer import slots as S
-from answer import thresholds as T
-from answer.evidence import (
+from policy_assistant.answer import compose as C
+from policy_assistant.answer import slots as S
+from policy_assistant.answer import thresholds as T
+from policy_assistant.answer.evidence import (
     CorpusView,
     Ev,
     coverage,
     max_missing_share,
     term_hit,
 )
-from answer.lists import ListFinders
-from answer.nonanswers import NonAnswers
-from answer.question import Question
-from answer.sentences import norm, split_clauses, split_sentences
-from answer.types import Answer
-from corpus.model import Chunk
-from retrieval.types import Hit
+from policy_assistant.answer.lists import ListFinders
+from policy_assistant.answer.nonanswers import NonAnswers
+from policy_assistant.answer.question import Question
+from policy_assistant.answer.sentences import norm, split_clauses, split_sentences
+from policy_assistant.answer.types import Answer
+from policy_assistant.corpus.model import Chunk
+from policy_assistant.retrieval.types import Hit
 
 _REGULATION = re.compile(r"[\u4e00-\u9fff]{2,14}?(?:条例|防治法|保护法|评价法|所得税法|税法)")
 

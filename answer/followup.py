@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from answer.glossary import EN_ZH, is_english
-from answer.question import classify, subject_terms
-from answer.sentences import content_chars
+from policy_assistant.answer.glossary import EN_ZH, is_english
+from policy_assistant.answer.question import classify, subject_terms
+from policy_assistant.answer.sentences import content_chars
 
 _ZH_FOLLOW = [
     re.compile(r"^(?:那么?|那|还有|另外|再问一下|再问)?\s*(?P<x>[^,，。?？!！]{1,24}?)\s*(?:呢|又如何|怎么样|如何)\s*[?？!！。]*$"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from corpus.structure import int_to_cn
+from policy_assistant.corpus.structure import int_to_cn
 
 # Everyday Chinese short forms → the documents' wording (a term matches a passage through any of them).
 ZH_ALIASES: dict[str, tuple[str, ...]] = {

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import re
 
-from answer.question import Question
-from answer.types import Answer, Citation
-from answer.verify import check_grounding, data_only, is_instruction
-from policy_assistant.errors import ConfigError
-from retrieval.types import Hit
+from policy_assistant.answer.question import Question
+from policy_assistant.answer.types import Answer, Citation
+from policy_assistant.answer.verify import check_grounding, data_only, is_instruction
+from policy_assistant.core.errors import ConfigError
+from policy_assistant.retrieval.types import Hit
 
 MAX_PASSAGES = 8
 _STATUS_RE = re.compile(r"^\s*(?:状态|status)\s*[:：]\s*(answered|not_specified|not_found)\s*$", re.I | re.M)
@@ -42,7 +42,7 @@ class LLMAnswerer:
     def __init__(self, model, max_passages: int = MAX_PASSAGES):
         from langchain_core.output_parsers import StrOutputParser
 
-        from prompts import chat_prompt
+        from policy_assistant.prompts import chat_prompt
 
         self.model = model
         self.max_passages = max_passages
@@ -104,7 +104,7 @@ class LLMAnswerer:
         return extractive
 
     def _to_answer(self, q: Question, status: str, body: str, hits: list[Hit]) -> Answer:
-        from answer.verify import markers
+        from policy_assistant.answer.verify import markers
 
         used = list(dict.fromkeys(markers(body)))
         cits = []
@@ -118,7 +118,7 @@ class LLMAnswerer:
 
 
 def _doc_to_hit(doc, rank: int) -> Hit:
-    from corpus.model import Chunk
+    from policy_assistant.corpus.model import Chunk
 
     meta = dict(doc.metadata)
     meta.setdefault("text", doc.page_content)

@@ -3,12 +3,12 @@ near misses labelled as such) and the other-year case. Mixed into :class:`Extrac
 
 from __future__ import annotations
 
-from answer import compose as C
-from answer import thresholds as T
-from answer.evidence import Ev, _subwords, coverage, key_term, longest_common
-from answer.question import HENGYANG_PLACES, Question
-from answer.sentences import norm, split_sentences
-from answer.types import Answer
+from policy_assistant.answer import compose as C
+from policy_assistant.answer import thresholds as T
+from policy_assistant.answer.evidence import Ev, _subwords, coverage, key_term, longest_common
+from policy_assistant.answer.question import HENGYANG_PLACES, Question
+from policy_assistant.answer.sentences import norm, split_sentences
+from policy_assistant.answer.types import Answer
 
 
 class NonAnswers:

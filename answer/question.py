@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import jieba
 
-from answer import thresholds as T
-from answer.glossary import english_articles, english_terms, is_english
-from answer.sentences import content_chars
-from policy_assistant.errors import QuestionError
+from policy_assistant.answer import thresholds as T
+from policy_assistant.answer.glossary import english_articles, english_terms, is_english
+from policy_assistant.answer.sentences import content_chars
+from policy_assistant.core.errors import QuestionError
 
 QTYPES = ("figure", "list", "who", "when", "penalty", "definition", "yesno", "open")
 QTYPE_LABELS_ZH = {
@@ -129,7 +129,7 @@ def clean_question(raw: str) -> tuple[str, list[str]]:
 
 
 def norm_keep_case(text: str) -> str:
-    from corpus.text import normalize_query
+    from policy_assistant.corpus.text import normalize_query
 
     return normalize_query(text)
 

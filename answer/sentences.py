@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from corpus.text import normalize_query
+from policy_assistant.corpus.text import normalize_query
 
 _SENT_RE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”\"’」』)）]*|$)")
 _CLAUSE_RE = re.compile(r"[^，,：:；;。！？!?\n]+[，,：:；;。！？!?]*")

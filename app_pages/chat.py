@@ -7,8 +7,8 @@ import uuid
 
 import streamlit as st
 
-from app_pages import sources
-from app_pages.common import (
+from policy_assistant.app_pages import sources
+from policy_assistant.app_pages.common import (
     APP_AVATAR,
     APP_TITLE,
     PENDING_QUESTION_KEY,
@@ -22,7 +22,7 @@ from app_pages.common import (
     section_context,
     show_error,
 )
-from policy_assistant.errors import PolicyAssistantError
+from policy_assistant.core.errors import PolicyAssistantError
 
 EXAMPLES = [  # (icon, kind, question): a figure, a list, a who-leads, a law penalty
     (":material/query_stats:", "指标", "PM2.5年均浓度目标是多少?"),
@@ -133,7 +133,7 @@ def _scope_options(scope: str, doc: dict | None, docs: list[dict]) -> dict:
 
 
 def _history(turns: list[dict]) -> list:
-    from answer.types import Answer
+    from policy_assistant.answer.types import Answer
 
     done = [t for t in turns if t.get("answer") and t.get("mode") == "answer"]
     return [Answer.from_dict(t["answer"]) for t in done[-MAX_HISTORY_TURNS:]]

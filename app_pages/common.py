@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.text import (  # noqa: F401 - re-exported for the pages
+from policy_assistant.app_pages.text import (  # noqa: F401 - re-exported for the pages
     citation_numbers,
     conversation_markdown,
     group_citations,
@@ -24,18 +24,19 @@ from app_pages.text import (  # noqa: F401 - re-exported for the pages
     md_safe,
     section_context,
 )
-from policy_assistant.config import Settings, load_settings
-from policy_assistant.errors import IndexMissingError, PolicyAssistantError
+from policy_assistant.core.config import Settings, load_settings
+from policy_assistant.core.errors import IndexMissingError, PolicyAssistantError
 
 APP_TITLE = "政策助手"
 APP_ICON = "🌿"  # favicon
 APP_AVATAR = ":material/eco:"  # assistant avatar and title icon (material icons render without emoji fonts)
-APP_DIR = Path(__file__).resolve().parent.parent
+PAGES_DIR = Path(__file__).resolve().parent
 
-# Pages. The reader and quiz pages (issue 7) are registered by app.py when their files exist.
-CHAT_PAGE = "app_pages/chat.py"
-READER_PAGE = "app_pages/reader.py"
-QUIZ_PAGE = "app_pages/quiz.py"
+# Pages, as absolute paths inside the installed package (st.Page, st.page_link and st.switch_page
+# all take the same string).
+CHAT_PAGE = str(PAGES_DIR / "chat.py")
+READER_PAGE = str(PAGES_DIR / "reader.py")
+QUIZ_PAGE = str(PAGES_DIR / "quiz.py")
 
 # Session-state key another page (e.g. the reader's "ask about this section") sets to have the chat ask it.
 PENDING_QUESTION_KEY = "pending_question"
@@ -100,7 +101,7 @@ def password_gate(settings: Settings) -> bool:
 
 def _index_stamp(index_dir: Path) -> str:
     """Changes whenever a build swaps in a new index version, so a cached Assistant is not used after it."""
-    from index.store import current_version
+    from policy_assistant.index.store import current_version
 
     return current_version(index_dir) or "missing"
 
@@ -120,7 +121,7 @@ def _cache_key(settings: Settings) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _load_assistant(cache_key: str, _settings: Settings):
-    from answer.engine import Assistant
+    from policy_assistant.answer.engine import Assistant
 
     started = time.perf_counter()
     assistant = Assistant.from_settings(_settings)
@@ -146,7 +147,7 @@ def preload_assistant(settings: Settings) -> float:
 
 def build_index_with_progress(settings: Settings, *, full: bool = False) -> None:
     """Build (or update) the index, drawing an ``st.progress`` bar fed by the builder's callback."""
-    from index.build import build_index
+    from policy_assistant.index.build import build_index
 
     slot = st.empty()
     with slot.container():
@@ -275,6 +276,3 @@ def document_choices(assistant) -> list[dict]:
     docs.sort(key=lambda d: (d["doc_type"] != "工作要点", d["title"]))
     return docs
 
-
-def reader_available() -> bool:
-    return (APP_DIR / READER_PAGE).is_file()

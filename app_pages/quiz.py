@@ -6,20 +6,13 @@ same quiz). Each checked answer shows the explanation with the quoted source and
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-_ROOT = Path(__file__).resolve().parent.parent
-if str(_ROOT) not in sys.path:  # `streamlit run app_pages/quiz.py` and AppTest.from_file
-    sys.path.insert(0, str(_ROOT))
-
-import streamlit as st  # noqa: E402
-from streamlit.errors import StreamlitAPIException  # noqa: E402
-
-from app_pages.common import READER_PAGE, get_settings, show_error  # noqa: E402
-from policy_assistant.errors import PolicyAssistantError  # noqa: E402
-from training import outline as ol  # noqa: E402
-from training.quiz import TYPE_LABELS, QuizQuestion, check_answer, generate_quiz  # noqa: E402
+from policy_assistant.app_pages.common import READER_PAGE, get_settings, show_error
+from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.training import outline as ol
+from policy_assistant.training.quiz import TYPE_LABELS, QuizQuestion, check_answer, generate_quiz
 
 QUIZ_KEY, SCORE_KEY = "quiz", "quiz_score"
 ALL_DOCS = "__all__"

@@ -7,20 +7,13 @@ corpus (no index), loaded once per process by ``training.outline.load_corpus_cac
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-_ROOT = Path(__file__).resolve().parent.parent
-if str(_ROOT) not in sys.path:  # `streamlit run app_pages/reader.py` and AppTest.from_file
-    sys.path.insert(0, str(_ROOT))
-
-import streamlit as st  # noqa: E402
-from streamlit.errors import StreamlitAPIException  # noqa: E402
-
-from app_pages.common import CHAT_PAGE, PENDING_QUESTION_KEY, get_settings, show_error  # noqa: E402
-from corpus.model import BREADCRUMB_SEP  # noqa: E402
-from policy_assistant.errors import PolicyAssistantError  # noqa: E402
-from training import outline as ol  # noqa: E402
+from policy_assistant.app_pages.common import CHAT_PAGE, PENDING_QUESTION_KEY, get_settings, show_error
+from policy_assistant.corpus.model import BREADCRUMB_SEP
+from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.training import outline as ol
 
 DOC_KEY, SECTION_KEY, QUERY_KEY, ALL_KEY = "reader_doc", "reader_section", "reader_q", "reader_search_all"
 APPLIED_KEY = "reader_link_applied"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import (
+from policy_assistant.app_pages.common import (
     READER_PAGE,
     STATUS_BADGES,
     citation_numbers,
@@ -13,9 +13,8 @@ from app_pages.common import (
     highlight_html,
     html_text,
     md_safe,
-    reader_available,
 )
-from policy_assistant.feedback import FeedbackError, FeedbackStore
+from policy_assistant.eval.feedback import FeedbackError, FeedbackStore
 
 CSS = """
 <style>
@@ -98,27 +97,24 @@ def _render_group(turn: dict, items: list[dict], compact: bool = False) -> None:
             rows.append(f'<div class="{cls}">{num}{highlight_html(c.get("text", ""), c.get("quote", ""))}</div>')
         st.markdown("".join(rows), unsafe_allow_html=True)  # one element per card keeps reruns light
         if compact:  # inside an expander already (expanders cannot nest)
-            if reader_available():
-                _reader_link(first)
+            _reader_link(first)
             return
         ctx = _merged_context(turn, items)
-        if len(ctx) > len(items) or reader_available():
-            with st.expander("查看完整章节（上下文）", icon=":material/menu_book:"):
-                if ctx:
-                    head = " › ".join(path[:-1]) if len(path) > 1 else first.get("doc_title", "")
-                    rows = [f'<div class="pa-crumb">{html_text(head)}</div>']
-                    for item in ctx:
-                        body, quote, label = item["text"], item.get("quote", ""), item["label"]
-                        if label and body.startswith(label):  # "第四十一条 第四十一条 …" reads badly
-                            body = body[len(label):].lstrip()
-                            if quote.startswith(label):
-                                quote = quote[len(label):].lstrip()
-                        text = highlight_html(body, quote) if item["cited"] else html_text(body)
-                        rows.append(f'<div class="pa-ctx{" cited" if item["cited"] else ""}">'
-                                    f'<span class="pa-label">{html_text(item["label"])}</span>{text}</div>')
-                    st.markdown("".join(rows), unsafe_allow_html=True)
-                if reader_available():
-                    _reader_link(first)
+        with st.expander("查看完整章节（上下文）", icon=":material/menu_book:"):
+            if ctx:
+                head = " › ".join(path[:-1]) if len(path) > 1 else first.get("doc_title", "")
+                rows = [f'<div class="pa-crumb">{html_text(head)}</div>']
+                for item in ctx:
+                    body, quote, label = item["text"], item.get("quote", ""), item["label"]
+                    if label and body.startswith(label):  # "第四十一条 第四十一条 …" reads badly
+                        body = body[len(label):].lstrip()
+                        if quote.startswith(label):
+                            quote = quote[len(label):].lstrip()
+                    text = highlight_html(body, quote) if item["cited"] else html_text(body)
+                    rows.append(f'<div class="pa-ctx{" cited" if item["cited"] else ""}">'
+                                f'<span class="pa-label">{html_text(item["label"])}</span>{text}</div>')
+                st.markdown("".join(rows), unsafe_allow_html=True)
+            _reader_link(first)
 
 
 def _merged_context(turn: dict, items: list[dict]) -> list[dict]:

@@ -6,8 +6,8 @@ import re
 import time
 from collections.abc import Sequence
 
-from answer.types import STATUS_LABELS_ZH
-from policy_assistant.markup import escape_html, merge_spans
+from policy_assistant.answer.types import STATUS_LABELS_ZH
+from policy_assistant.core.markup import escape_html, merge_spans
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[。；;！？!?：:\n])")
 _SPACE = re.compile(r"\s+")
@@ -49,7 +49,7 @@ def _quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
 
 
 def html_text(text: str) -> str:
-    """Escape for an HTML block inside st.markdown (see policy_assistant.markup.escape_html)."""
+    """Escape for an HTML block inside st.markdown (see policy_assistant.core.markup.escape_html)."""
     return escape_html(text)
 
 

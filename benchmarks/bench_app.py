@@ -27,11 +27,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT / "tests"))  # the browser helpers shared with the tests
 
 from app_browser import ChatPage, browser_missing_reason, make_driver, running_app  # noqa: E402
 
-from index.store import has_index  # noqa: E402
+from policy_assistant.index.store import has_index  # noqa: E402
 
 QUESTIONS = [
     "PM2.5年均浓度目标是多少?",
@@ -82,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot run the browser benchmark: {reason}", file=sys.stderr)
         return 2
 
-    from policy_assistant.config import load_settings
+    from policy_assistant.core.config import load_settings
 
     settings = load_settings(index_dir=args.index_dir) if args.index_dir else load_settings()
     if not has_index(settings.index_dir):
-        from index.build import build_index
+        from policy_assistant.index.build import build_index
 
         print(f"building the index in {settings.index_dir} (untimed) …", file=sys.stderr)
         build_index(settings)

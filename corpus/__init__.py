@@ -1,5 +1,5 @@
 """Reading policy documents and turning them into structured, citable chunks."""
 
-from corpus.model import Chunk, Document, Section
+from policy_assistant.corpus.model import Chunk, Document, Section
 
 __all__ = ["Chunk", "Document", "Section"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from corpus.model import Chunk, Document, Section
-from corpus.text import split_sentences
+from policy_assistant.corpus.model import Chunk, Document, Section
+from policy_assistant.corpus.text import split_sentences
 
 
 def chunk_document(doc: Document, max_chars: int = 420, overlap: int = 60) -> list[Chunk]:

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.chunking import chunk_document
-from corpus.model import (
+from policy_assistant.corpus.chunking import chunk_document
+from policy_assistant.corpus.model import (
     DOC_TYPE_INTERPRETATION,
     DOC_TYPE_LAW,
     DOC_TYPE_REGULATION,
@@ -17,10 +17,10 @@ from corpus.model import (
     Document,
     sha256_text,
 )
-from corpus.readers import SUPPORTED_SUFFIXES, RawDocument, read_raw
-from corpus.structure import parse_structure
-from corpus.terms import build_domain_terms
-from policy_assistant.errors import CorpusError
+from policy_assistant.corpus.readers import SUPPORTED_SUFFIXES, RawDocument, read_raw
+from policy_assistant.corpus.structure import parse_structure
+from policy_assistant.corpus.terms import build_domain_terms
+from policy_assistant.core.errors import CorpusError
 
 log = logging.getLogger(__name__)
 

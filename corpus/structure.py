@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from corpus.model import Section
-from corpus.text import squeeze_cjk_spaces
+from policy_assistant.corpus.model import Section
+from policy_assistant.corpus.text import squeeze_cjk_spaces
 
 CN_NUM = "一二三四五六七八九十百千零〇两"
 _LAW_HEADING = re.compile(rf"^第([{CN_NUM}]+)([编章节])\s*(.*)$")

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 
 import jieba
 
-from corpus.model import Chunk, Document
-from corpus.text import normalize_query
+from policy_assistant.corpus.model import Chunk, Document
+from policy_assistant.corpus.text import normalize_query
 
 jieba.setLogLevel(60)  # silence jieba's dictionary-loading chatter on stderr
 

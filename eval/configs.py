@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policy_assistant.errors import ConfigError
-from retrieval.types import Hit
+from policy_assistant.core.errors import ConfigError
+from policy_assistant.retrieval.types import Hit
 
 STRUCTURE = "structure"
 RECURSIVE = "recursive"

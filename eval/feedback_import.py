@@ -1,6 +1,6 @@
 """Turn rows of the app's feedback log into draft gold items for review.
 
-Input: the SQLite log written by ``policy_assistant.feedback.FeedbackStore`` (``settings.feedback_db``) or
+Input: the SQLite log written by ``policy_assistant.eval.feedback.FeedbackStore`` (``settings.feedback_db``) or
 its JSONL export (``FeedbackStore.export_jsonl``). Each row needs ``question`` and ``status``; ``id``,
 ``answer``, ``citations`` (``Answer.to_dict()`` citations), ``rating`` (``up``/``down``/null) and
 ``comment`` are used when present.
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import zhconv
 
-from eval.gold import normalize_for_match
-from policy_assistant.errors import PolicyAssistantError
+from policy_assistant.eval.gold import normalize_for_match
+from policy_assistant.core.errors import PolicyAssistantError
 
 STATUSES = ("answered", "not_specified", "not_found")
 _CONTAINS_MAX = 24

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import zhconv
 
-from policy_assistant.errors import PolicyAssistantError
+from policy_assistant.core.errors import PolicyAssistantError
 
 DEFAULT_GOLD_PATH = Path(__file__).resolve().parent / "gold.jsonl"
 

@@ -19,9 +19,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.model import Chunk, Document
-from eval.configs import RECURSIVE, STRUCTURE
-from eval.splitter import BASELINE_CHUNK_SIZE, BASELINE_OVERLAP, BASELINE_SEPARATORS, recursive_chunks
+from policy_assistant.corpus.model import Chunk, Document
+from policy_assistant.eval.configs import RECURSIVE, STRUCTURE
+from policy_assistant.eval.splitter import BASELINE_CHUNK_SIZE, BASELINE_OVERLAP, BASELINE_SEPARATORS, recursive_chunks
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent / "cache"
 CACHE_FORMAT = 1  # bump when this module changes what goes into an index
@@ -70,7 +70,7 @@ def make_corpus(base, chunking: str) -> EvalCorpus:
 
 
 def cache_key(settings, corpus: EvalCorpus, chunking: str) -> str:
-    from index.store import FORMAT_VERSION
+    from policy_assistant.index.store import FORMAT_VERSION
 
     h = hashlib.sha256()
     params = {"cache_format": CACHE_FORMAT, "index_format": FORMAT_VERSION, "embedder": settings.embedder,
@@ -88,7 +88,7 @@ def cache_key(settings, corpus: EvalCorpus, chunking: str) -> str:
 
 def _index_ok(folder: Path, settings) -> bool:
     try:
-        from index.store import load_stored
+        from policy_assistant.index.store import load_stored
 
         load_stored(folder)
         return True
@@ -107,7 +107,7 @@ def _seed(folder: Path, cache_dir: Path, chunking: str, settings) -> None:
     """Start a new cache folder from the closest existing index, so ``build_index`` (incremental, keyed
     by chunk content hash) embeds only what changed: the newest older folder of the same chunking, or
     for structure chunks the configured index. A stale or incompatible seed just means a full build."""
-    from index.store import has_index
+    from policy_assistant.index.store import has_index
 
     pattern = re.compile(rf"^{re.escape(chunking)}-[0-9a-f]{{12}}$")
     candidates = sorted((p for p in cache_dir.iterdir() if p.is_dir() and pattern.match(p.name)),
@@ -129,7 +129,7 @@ def prepare_index(settings, base_corpus, chunking: str, cache_dir: Path | None =
     """Build (or reuse) the cached index for ``chunking``; returns settings pointing at it."""
     import time
 
-    from index.build import build_index
+    from policy_assistant.index.build import build_index
 
     t0 = time.perf_counter()
     cache_dir = Path(cache_dir or DEFAULT_CACHE_DIR)

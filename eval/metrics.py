@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
-from eval.gold import GoldItem, facts_match, normalize_for_match, source_matches
+from policy_assistant.eval.gold import GoldItem, facts_match, normalize_for_match, source_matches
 
 RECALL_KS = (1, 3, 5, 10)
 STATUS_ORDER = ("answered", "not_specified", "not_found")

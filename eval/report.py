@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eval.metrics import HIGHER_IS_BETTER
+from policy_assistant.eval.metrics import HIGHER_IS_BETTER
 
 TABLE_COLUMNS = (
     ("recall@1", "R@1"), ("recall@3", "R@3"), ("recall@5", "R@5"), ("recall@10", "R@10"), ("mrr", "MRR"),

@@ -1,6 +1,6 @@
 """Run the gold set through one or more configurations and score every answer.
 
-    from eval.runner import run_eval
+    from policy_assistant.eval.runner import run_eval
     run = run_eval(settings, ["default", "bm25"], items)
     run.summary_json()   # {"configs": {NAME: {"recall@5": …, "mrr": …, …}}, "default": NAME, "n": …}
 
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from eval.configs import DEFAULT, ConfiguredRetriever, EvalConfig, select_configs
-from eval.gold import GoldItem
-from eval.indexes import PreparedIndex, existing_index, prepare_index
-from eval.metrics import ItemResult, by_category, confusion, reachable_items, rounded, score_item, summarize
+from policy_assistant.eval.configs import DEFAULT, ConfiguredRetriever, EvalConfig, select_configs
+from policy_assistant.eval.gold import GoldItem
+from policy_assistant.eval.indexes import PreparedIndex, existing_index, prepare_index
+from policy_assistant.eval.metrics import ItemResult, by_category, confusion, reachable_items, rounded, score_item, summarize
 
 RETRIEVAL_DEPTH = 10
 WARMUP_QUESTION = "PM2.5年均浓度目标是多少?"
@@ -123,8 +123,8 @@ def _ask_scope(assistant, cfg: EvalConfig, question: str):
 def run_config(cfg: EvalConfig, items: list[GoldItem], prepared: PreparedIndex, settings,
                retriever=None, progress: Progress | None = None) -> ConfigRun:
     """Answer and score every item with one configuration (``retriever``: an already loaded index)."""
-    from answer.engine import Assistant
-    from retrieval.search import HybridRetriever
+    from policy_assistant.answer.engine import Assistant
+    from policy_assistant.retrieval.search import HybridRetriever
 
     t0 = time.perf_counter()
     s = dataclasses.replace(prepared.settings, answerer=cfg.answerer)
@@ -182,7 +182,7 @@ def run_eval(settings, config_names: list[str] | None, items: list[GoldItem], *,
     ``reuse_index``: evaluate structure-chunk configurations on ``settings.index_dir`` as it is, instead
     of the eval cache (the recursive chunkings always use the cache).
     """
-    from retrieval.search import HybridRetriever
+    from policy_assistant.retrieval.search import HybridRetriever
 
     configs = select_configs(config_names, settings)
     base_corpus = None
@@ -195,7 +195,7 @@ def run_eval(settings, config_names: list[str] | None, items: list[GoldItem], *,
                 prepared[cfg.chunking] = existing_index(settings)
             else:
                 if base_corpus is None:
-                    from corpus.ingest import load_corpus
+                    from policy_assistant.corpus.ingest import load_corpus
 
                     base_corpus = load_corpus(list(settings.corpus_dirs), settings.chunk_max_chars,
                                               settings.chunk_overlap_chars)
@@ -215,8 +215,8 @@ def load_run(json_paths: list[Path | str]) -> EvalRun:
     configurations that were run in parallel processes into one table and one set of reports."""
     import json
 
-    from eval.configs import CONFIGS
-    from eval.metrics import CitedPassage
+    from policy_assistant.eval.configs import CONFIGS
+    from policy_assistant.eval.metrics import CitedPassage
 
     runs, meta = [], {}
     fields = set(ItemResult.__dataclass_fields__)

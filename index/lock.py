@@ -14,7 +14,7 @@ import socket
 import time
 from pathlib import Path
 
-from policy_assistant.errors import IndexFolderError, IndexLockedError, os_error_fix
+from policy_assistant.core.errors import IndexFolderError, IndexLockedError, os_error_fix
 
 LOCK_NAME = ".build.lock"
 

@@ -45,9 +45,9 @@ from typing import TypeVar
 import faiss
 import numpy as np
 
-from corpus.model import Chunk
-from index.lock import LOCK_NAME
-from policy_assistant.errors import (
+from policy_assistant.corpus.model import Chunk
+from policy_assistant.index.lock import LOCK_NAME
+from policy_assistant.core.errors import (
     IndexCorruptError,
     IndexFolderError,
     IndexMismatchError,

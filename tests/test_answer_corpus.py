@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from answer.engine import Assistant
-from answer.verify import check_grounding
+from policy_assistant.answer.engine import Assistant
+from policy_assistant.answer.verify import check_grounding
 
 pytestmark = pytest.mark.slow
 
@@ -132,7 +132,7 @@ def test_followup_after_pm25(assistant):
 
 def _gold_smoke():
     try:
-        from eval.gold import load_gold
+        from policy_assistant.eval.gold import load_gold
     except ImportError:
         return []
     try:
@@ -157,7 +157,7 @@ def _smoke_params():
 
 @pytest.mark.parametrize("item", _smoke_params())
 def test_gold_smoke(assistant, item):
-    from eval.gold import facts_match, item_source_matches
+    from policy_assistant.eval.gold import facts_match, item_source_matches
 
     a = assistant.ask(item.q)
     assert a.status == item.status, a.answer

@@ -7,12 +7,12 @@ from answer_helpers import LexicalRetriever, make_chunk
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from answer.engine import Assistant
-from answer.llm import LLMAnswerer, format_passages, parse_output
-from answer.verify import check_grounding, is_instruction
-from policy_assistant.config import Settings
-from policy_assistant.errors import ConfigError
-from prompts import chat_prompt, load_prompt
+from policy_assistant.answer.engine import Assistant
+from policy_assistant.answer.llm import LLMAnswerer, format_passages, parse_output
+from policy_assistant.answer.verify import check_grounding, is_instruction
+from policy_assistant.core.config import Settings
+from policy_assistant.core.errors import ConfigError
+from policy_assistant.prompts import chat_prompt, load_prompt
 
 WP = "衡阳市2021年生态环境保护工作要点"
 TARGET = ("(一)空气环境质量。市城区环境空气质量优良率达到88%以上,细颗粒物(PM2.5)年均浓度控制在39ug/m3以下,"
@@ -69,7 +69,7 @@ def test_injection_following_output_is_rejected():
 
 
 def test_instruction_text_is_removed_from_prompt_passages():
-    from retrieval.types import Hit
+    from policy_assistant.retrieval.types import Hit
 
     hits = [Hit(chunk=c, score=1.0, rank=i) for i, c in enumerate(_chunks(), 1)]
     text = format_passages(hits)

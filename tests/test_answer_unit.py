@@ -7,12 +7,12 @@ import re
 import pytest
 from answer_helpers import LexicalRetriever, make_chunk
 
-from answer.engine import Assistant
-from answer.question import analyse
-from answer.sentences import numbers_in, split_clauses, split_sentences
-from answer.slots import date_slot, figure_slot, penalty_slot, who_slot
-from answer.verify import check_grounding
-from policy_assistant.errors import QuestionError
+from policy_assistant.answer.engine import Assistant
+from policy_assistant.answer.question import analyse
+from policy_assistant.answer.sentences import numbers_in, split_clauses, split_sentences
+from policy_assistant.answer.slots import date_slot, figure_slot, penalty_slot, who_slot
+from policy_assistant.answer.verify import check_grounding
+from policy_assistant.core.errors import QuestionError
 
 WP = "衡阳市2021年生态环境保护工作要点"
 LAW = "中华人民共和国环境保护法"
@@ -199,7 +199,7 @@ def test_question_glue_words_are_not_subject_terms():
 
 
 def test_list_defines_ignores_youguan_and_accepts_trailing_head():
-    from answer.lists import _defines
+    from policy_assistant.answer.lists import _defines
 
     assert not _defines(["管理"], "为了加强排污许可管理，根据有关法律，制定本条例。")
     assert _defines(["温室气体"], "（一）温室气体，是指…，包括二氧化碳、甲烷和三氟化氮。")
@@ -207,7 +207,7 @@ def test_list_defines_ignores_youguan_and_accepts_trailing_head():
 
 
 def test_recipient_and_coordination_who_slots():
-    from answer.slots import recipient_slot
+    from policy_assistant.answer.slots import recipient_slot
 
     s = "第六条 排污单位应当向其生产经营场所所在地设区的市级以上地方人民政府生态环境主管部门(以下称审批部门)申请取得排污许可证。"
     assert recipient_slot(s).endswith("生态环境主管部门")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from app_browser import settings_env  # POLICY_ASSISTANT_* variables reproducing a Settings
 
-from index.store import has_index
-from policy_assistant.feedback import FeedbackStore
+from policy_assistant.index.store import has_index
+from policy_assistant.eval.feedback import FeedbackStore
 
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -168,7 +168,7 @@ def test_passages_only_switch_and_clear_and_export(app_env):
     assert any("仅检索段落" in b for b in badges(at))
     assert len(at.feedback) == 0
     md = at.session_state["turns"]
-    from app_pages.common import conversation_markdown
+    from policy_assistant.app_pages.common import conversation_markdown
 
     text = conversation_markdown(md)
     assert "排污许可证有效期" in text and "[1]" in text

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from policy_assistant.feedback import FeedbackStore
+from policy_assistant.eval.feedback import FeedbackStore
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # app_pages/ is not an installed package
-    sys.path.insert(0, str(ROOT))
 
 ANSWER = {
     "question": "排污许可证有效期是几年?",
@@ -64,7 +62,7 @@ def test_concurrent_writes(tmp_path):
 
 
 def test_unwritable_location_is_a_domain_error(tmp_path):
-    from policy_assistant.feedback import FeedbackError
+    from policy_assistant.eval.feedback import FeedbackError
 
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -74,7 +72,7 @@ def test_unwritable_location_is_a_domain_error(tmp_path):
 
 
 def test_feedback_library_does_not_import_streamlit():
-    code = "import sys, policy_assistant.feedback; print('streamlit' in sys.modules)"
+    code = "import sys, policy_assistant.eval.feedback; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -83,7 +81,7 @@ def test_feedback_library_does_not_import_streamlit():
 
 
 def test_highlight_marks_the_quote_and_escapes_html():
-    from app_pages.text import highlight_html
+    from policy_assistant.app_pages.text import highlight_html
 
     text = "第一句<script>x</script>。排污许可证有效期为5年。其余内容。"
     out = highlight_html(text, "排污许可证有效期为5年。")
@@ -98,13 +96,13 @@ def test_highlight_marks_the_quote_and_escapes_html():
 
 
 def test_md_safe_escapes_tilde_and_dollar():
-    from app_pages.text import md_safe
+    from policy_assistant.app_pages.text import md_safe
 
     assert md_safe("5~10个 $x [1]") == "5\\~10个 \\$x [1]"
 
 
 def test_conversation_markdown():
-    from app_pages.text import conversation_markdown
+    from policy_assistant.app_pages.text import conversation_markdown
 
     turns = [{"question": "那有效期呢?", "rewritten": "排污许可证有效期是几年?", "mode": "answer", "answer": ANSWER}]
     md = conversation_markdown(turns)
@@ -114,8 +112,8 @@ def test_conversation_markdown():
 
 
 def test_section_context_window():
-    from app_pages.text import section_context
-    from corpus.model import Chunk
+    from policy_assistant.app_pages.text import section_context
+    from policy_assistant.corpus.model import Chunk
 
     chunks = [Chunk(f"d#{i}", "d", "文", "d.md", "法律", ("第一章", f"第{i}条"), f"条文{i}", i) for i in range(10)]
     chunks.append(Chunk("d#x", "d", "文", "d.md", "法律", ("第二章", "第十条"), "别章", 10))
@@ -126,7 +124,7 @@ def test_section_context_window():
 
 
 def test_progress_adapter_accepts_builder_callbacks():
-    from app_pages.common import progress_adapter
+    from policy_assistant.app_pages.common import progress_adapter
 
     seen = []
     cb = progress_adapter(lambda f, t: seen.append((round(f, 2), t)))
@@ -138,7 +136,7 @@ def test_progress_adapter_accepts_builder_callbacks():
 
 
 def test_check_password_constant_time():
-    from app_pages.common import check_password
+    from policy_assistant.app_pages.common import check_password
 
     assert check_password("口令", "口令") and not check_password("口令x", "口令")
 
@@ -176,7 +174,7 @@ def test_cli_app_command_binds_localhost():
 
 def test_cli_app_environment_carries_settings(tmp_path):
     from policy_assistant.cli.app_cmd import app_environment
-    from policy_assistant.config import load_settings
+    from policy_assistant.core.config import load_settings
 
     s = load_settings(index_dir=str(tmp_path / "idx"))
     env = app_environment(s, base={})
@@ -223,7 +221,7 @@ def test_cli_app_serves_on_localhost(built_index, tmp_path):
 
 
 def test_group_citations_for_list_answers():
-    from app_pages.text import citation_numbers, group_citations
+    from policy_assistant.app_pages.text import citation_numbers, group_citations
 
     def cit(n, path, text="短条目", doc="wp", near=False):
         return {"n": n, "doc_id": doc, "doc_title": doc, "path": list(path), "text": text, "near_miss": near}

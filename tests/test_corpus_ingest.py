@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.ingest import load_corpus
-from corpus.model import DOC_TYPE_REGULATION, DOC_TYPE_WORK_POINTS
+from policy_assistant.corpus.ingest import load_corpus
+from policy_assistant.corpus.model import DOC_TYPE_REGULATION, DOC_TYPE_WORK_POINTS
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 WP = "衡阳市2021年生态环境保护工作要点"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from corpus.ingest import load_corpus
-from corpus.structure import cn_to_int, int_to_cn
-from corpus.terms import make_tokenizer
-from corpus.text import join_wrapped_lines, normalize_query, split_sentences
+from policy_assistant.corpus.ingest import load_corpus
+from policy_assistant.corpus.structure import cn_to_int, int_to_cn
+from policy_assistant.corpus.terms import make_tokenizer
+from policy_assistant.corpus.text import join_wrapped_lines, normalize_query, split_sentences
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

@@ -29,7 +29,7 @@ def test_eval_default_smoke_json_with_guard(built_index, tmp_path, capsys):
     data = json.loads(out)
     assert set(data) == {"configs", "default", "n"}
     assert data["default"] == "default" and list(data["configs"]) == ["default"]
-    from eval.gold import load_gold, smoke_items
+    from policy_assistant.eval.gold import load_gold, smoke_items
 
     assert data["n"] == len(smoke_items(load_gold())) > 0
     m = data["configs"]["default"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eval.gold import GoldItem, GoldSource
-from eval.metrics import (
+from policy_assistant.eval.gold import GoldItem, GoldSource
+from policy_assistant.eval.metrics import (
     by_category,
     confusion,
     mrr,
@@ -145,7 +145,7 @@ def test_per_category():
 
 
 def test_reachable_items_flags_gold_sources_no_chunk_contains():
-    from eval.metrics import reachable_items
+    from policy_assistant.eval.metrics import reachable_items
 
     items = [item("a"), item("b", sources=(GoldSource(WP, "主要目标", "不存在的句子"),)),
              item("c", status="not_found", facts=(), sources=())]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.ingest import load_corpus
-from eval.splitter import RecursiveSplitter, document_text, recursive_chunks
+from policy_assistant.corpus.ingest import load_corpus
+from policy_assistant.eval.splitter import RecursiveSplitter, document_text, recursive_chunks
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.gold import (
+from policy_assistant.eval.gold import (
     CATEGORIES,
     DEFAULT_GOLD_PATH,
     GoldItem,
@@ -25,7 +25,7 @@ from eval.gold import (
     smoke_items,
     source_matches,
 )
-from policy_assistant.errors import PolicyAssistantError
+from policy_assistant.core.errors import PolicyAssistantError
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT.parent / "shared" / "corpus"

@@ -8,10 +8,10 @@ import shutil
 import pytest
 from conftest import CORPUS, make_settings
 
-from index.build import build_index
-from index.store import current_dir, read_manifest
-from policy_assistant.errors import IndexCorruptError, IndexMismatchError
-from retrieval.search import HybridRetriever
+from policy_assistant.index.build import build_index
+from policy_assistant.index.store import current_dir, read_manifest
+from policy_assistant.core.errors import IndexCorruptError, IndexMismatchError
+from policy_assistant.retrieval.search import HybridRetriever
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import CORPUS, make_settings
 
-from index.embedders import SentenceTransformerEmbedder, make_embedder
-from policy_assistant.errors import EmbedderError, IndexMismatchError
+from policy_assistant.index.embedders import SentenceTransformerEmbedder, make_embedder
+from policy_assistant.core.errors import EmbedderError, IndexMismatchError
 
 
 class _FakeSTModel:
@@ -65,9 +65,9 @@ def test_missing_model_is_a_clear_error_not_a_download(minilm_path, tmp_path):
 @pytest.mark.st
 @pytest.mark.slow
 def test_st_backend_builds_and_searches(minilm_path, tmp_path):
-    from index.build import build_index
-    from index.embedders import LangChainEmbeddings
-    from retrieval.search import HybridRetriever
+    from policy_assistant.index.build import build_index
+    from policy_assistant.index.embedders import LangChainEmbeddings
+    from policy_assistant.retrieval.search import HybridRetriever
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -13,11 +13,11 @@ import pytest
 from conftest import make_settings
 from index_fakes import SAMPLE, FakeEmbedder, fake_tokenizer_factory, make_corpus
 
-from corpus.model import Chunk
-from index import store
-from index.build import build_index
-from index.lock import BuildLock, lock_path_for
-from policy_assistant.errors import (
+from policy_assistant.corpus.model import Chunk
+from policy_assistant.index import store
+from policy_assistant.index.build import build_index
+from policy_assistant.index.lock import BuildLock, lock_path_for
+from policy_assistant.core.errors import (
     CorpusError,
     IndexCorruptError,
     IndexLockedError,
@@ -25,7 +25,7 @@ from policy_assistant.errors import (
     IndexMissingError,
     QuestionError,
 )
-from retrieval.search import HybridRetriever
+from policy_assistant.retrieval.search import HybridRetriever
 
 
 def _build(settings, corpus, embedder=None, **kw):
@@ -298,7 +298,7 @@ def test_langchain_retriever(small):
 def test_langchain_embeddings_adapter():
     from langchain_core.embeddings import Embeddings
 
-    from index.embedders import LangChainEmbeddings
+    from policy_assistant.index.embedders import LangChainEmbeddings
 
     lc = LangChainEmbeddings(FakeEmbedder())
     assert isinstance(lc, Embeddings)
@@ -308,8 +308,8 @@ def test_langchain_embeddings_adapter():
 
 
 def test_unknown_embedder_spec():
-    from index.embedders import make_embedder
-    from policy_assistant.errors import EmbedderError
+    from policy_assistant.index.embedders import make_embedder
+    from policy_assistant.core.errors import EmbedderError
 
     with pytest.raises(EmbedderError, match="st:"):
         make_embedder("word2vec")
@@ -367,7 +367,7 @@ def test_two_documents_are_interleaved(small):
 
 
 def test_expand_helpers():
-    from retrieval.expand import (
+    from policy_assistant.retrieval.expand import (
         article_labels,
         expand_bm25_query,
         is_english,

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from policy_assistant.errors import PolicyAssistantError
-from training.figures import cn_to_int, figure_matches, find_figures, int_to_cn, perturb_figure
-from training.quiz import TYPES, QuizError, QuizQuestion, check_answer, generate_quiz
+from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.training.figures import cn_to_int, figure_matches, find_figures, int_to_cn, perturb_figure
+from policy_assistant.training.quiz import TYPES, QuizError, QuizQuestion, check_answer, generate_quiz
 
 WORK_POINTS = "衡阳市2021年生态环境保护工作要点"
 PERMITS = "排污许可管理条例"
@@ -18,8 +18,8 @@ PERMITS = "排污许可管理条例"
 
 @pytest.fixture(scope="module")
 def corpus():
-    from policy_assistant.config import load_settings
-    from training.outline import load_corpus_cached
+    from policy_assistant.core.config import load_settings
+    from policy_assistant.training.outline import load_corpus_cached
 
     settings = load_settings()
     if not all(d.is_dir() for d in settings.corpus_dirs):

@@ -11,11 +11,11 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from corpus.model import Document
-from corpus.text import split_sentences
-from training import extract as ex
-from training.figures import find_figures, perturb_figure, question_word
-from training.model import BLANK, FALSE, SWAPS, TRUE, QuizQuestion
+from policy_assistant.corpus.model import Document
+from policy_assistant.corpus.text import split_sentences
+from policy_assistant.training import extract as ex
+from policy_assistant.training.figures import find_figures, perturb_figure, question_word
+from policy_assistant.training.model import BLANK, FALSE, SWAPS, TRUE, QuizQuestion
 
 
 @dataclass

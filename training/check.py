@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from corpus.text import normalize_query
-from training.figures import cn_to_int, figure_matches, find_figures
+from policy_assistant.corpus.text import normalize_query
+from policy_assistant.training.figures import cn_to_int, figure_matches, find_figures
 
 TRUE_WORDS = {"正确", "对", "是", "true", "t", "yes", "y", "√", "✓", "✔", "对的", "正确的", "o", "○"}
 FALSE_WORDS = {"错误", "错", "否", "false", "f", "no", "n", "×", "✗", "✘", "x", "错的", "不对", "不正确", "错误的"}

@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from corpus.model import BREADCRUMB_SEP, DOC_TYPE_WORK_POINTS, Document, Section
-from corpus.text import split_sentences
-from training.figures import cn_to_int
+from policy_assistant.corpus.model import BREADCRUMB_SEP, DOC_TYPE_WORK_POINTS, Document, Section
+from policy_assistant.corpus.text import split_sentences
+from policy_assistant.training.figures import cn_to_int
 
 _LABEL_PREFIX = re.compile(
     r"^\s*(?:第[一二三四五六七八九十百千零〇两]+条\s*|[（(][一二三四五六七八九十]+[）)]\s*|\d+[.．、]\s*|"

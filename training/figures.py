@@ -11,7 +11,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from corpus.structure import int_to_cn
+from policy_assistant.corpus.structure import int_to_cn
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
              "九": 9}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from policy_assistant.errors import PolicyAssistantError
+from policy_assistant.core.errors import PolicyAssistantError
 
 TYPES = ("fill_figure", "missing_item", "which_article", "true_false")
 TYPE_LABELS = {"fill_figure": "填数字", "missing_item": "找缺项", "which_article": "出自哪一条", "true_false": "判断对错"}

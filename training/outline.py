@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from corpus.model import BREADCRUMB_SEP, Document, Section
-from corpus.text import normalize_query
-from policy_assistant.markup import escape_html, merge_spans
-from training import extract as ex
+from policy_assistant.corpus.model import BREADCRUMB_SEP, Document, Section
+from policy_assistant.corpus.text import normalize_query
+from policy_assistant.core.markup import escape_html, merge_spans
+from policy_assistant.training import extract as ex
 
 READER_URL_PATH = "reader"  # the url_path app.py gives the reader page
 _TEXT_KINDS_WITH_LABEL = ("item", "article", "target", "attachment_item", "attachment_list", "preamble")
@@ -42,7 +42,7 @@ def _stamp(dirs) -> tuple:
 
 def load_corpus_cached(settings):
     """``load_corpus`` for these settings, reused until a corpus file changes (the reader and quiz need no index)."""
-    from corpus.ingest import load_corpus
+    from policy_assistant.corpus.ingest import load_corpus
 
     dirs = [str(d) for d in settings.corpus_dirs]
     key = (tuple(dirs), settings.chunk_max_chars, settings.chunk_overlap_chars, _stamp(dirs))
@@ -348,7 +348,7 @@ class WorkPointsSummary:
 
 
 def _target_clauses(sec: Section) -> list[tuple[str, list[str]]]:
-    from training.figures import find_figures
+    from policy_assistant.training.figures import find_figures
 
     body = ex.strip_label(sec.text)
     if sec.title and body.startswith(sec.title):

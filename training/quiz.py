@@ -20,10 +20,10 @@ import re
 import weakref
 from collections.abc import Sequence
 
-from corpus.model import BREADCRUMB_SEP, Document
-from training.builders import BUILDERS, _Candidate, _Ctx
-from training.check import CheckResult, check_answer, norm_text
-from training.model import TYPE_LABELS, TYPES, QuizError, QuizQuestion
+from policy_assistant.corpus.model import BREADCRUMB_SEP, Document
+from policy_assistant.training.builders import BUILDERS, _Candidate, _Ctx
+from policy_assistant.training.check import CheckResult, check_answer, norm_text
+from policy_assistant.training.model import TYPE_LABELS, TYPES, QuizError, QuizQuestion
 
 __all__ = ["TYPES", "TYPE_LABELS", "QuizQuestion", "QuizError", "CheckResult", "check_answer", "generate_quiz",
            "section_matches"]

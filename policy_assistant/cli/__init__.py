@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from policy_assistant.errors import PolicyAssistantError
+from policy_assistant.core.errors import PolicyAssistantError
 
 # Modules that add sub-commands; each exposes register(subparsers).
 COMMAND_MODULES = [
@@ -44,7 +44,7 @@ def settings_from_args(args: argparse.Namespace):
     """The one Settings object, with CLI flags applied over file and environment."""
     from pathlib import Path
 
-    from policy_assistant.config import load_settings
+    from policy_assistant.core.config import load_settings
 
     overrides = {}
     if getattr(args, "corpus", None):

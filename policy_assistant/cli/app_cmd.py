@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import ipaddress
 import os
 import sys
 import threading
 from pathlib import Path
 
-from policy_assistant.errors import PolicyAssistantError
+from policy_assistant.core.errors import PolicyAssistantError
 
-APP_FILE = Path(__file__).resolve().parents[2] / "app.py"
+# The Streamlit entry file ships inside the package, so the app starts from an installed wheel anywhere.
+APP_FILE = Path(importlib.util.find_spec("policy_assistant.app_pages").submodule_search_locations[0]) / "main.py"
 DEFAULT_PORT = 8501
 
 
@@ -61,7 +63,8 @@ def streamlit_command(host: str, port: int) -> list[str]:
         sys.executable, "-m", "streamlit", "run", str(APP_FILE),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
-        "--server.fileWatcherType", "none",
+        "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
+        "--theme.primaryColor", "#2e7d32",
     ]
 
 
@@ -93,7 +96,7 @@ def run_app(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if not APP_FILE.is_file():
         raise PolicyAssistantError(f"the app file {APP_FILE} is missing",
-                                   "run the command from a checkout of the repository")
+                                   "reinstall the package: pip install --force-reinstall policy-assistant")
     cmd = streamlit_command(args.host, args.port)
     if args.print_command:
         print(" ".join(cmd))
@@ -101,24 +104,22 @@ def run_app(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host) and not settings.app_password:
         print(f"warning: the app will listen on {args.host} without a password; set app_password in "
               "policy-assistant.toml or POLICY_ASSISTANT_APP_PASSWORD", file=sys.stderr)
-    from index.store import has_index
+    from policy_assistant.index.store import has_index
 
     if not args.no_build and not has_index(settings.index_dir):
-        from index.build import build_index
+        from policy_assistant.index.build import build_index
 
         print(f"No index in {settings.index_dir}: building it from {', '.join(map(str, settings.corpus_dirs))} …",
               file=sys.stderr, flush=True)
         build_index(settings, progress=_TerminalProgress())
     print(f"政策助手: http://{args.host}:{args.port}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
     os.environ.update(app_environment(settings))
-    os.chdir(APP_FILE.parent)
     if args.no_preload:
         # Replace this process with streamlit: signals reach the server directly, no orphan is left.
         sys.stdout.flush()
         os.execve(cmd[0], cmd, dict(os.environ))
     # Run streamlit in this process and load the index and models in the background right away, so the
     # first visitor does not wait for them (they land in the same st.cache_resource the page uses).
-    sys.path.insert(0, str(APP_FILE.parent))
     threading.Thread(target=_preload, name="preload-assistant", daemon=True).start()
     from streamlit.web import cli as stcli
 
@@ -132,8 +133,8 @@ def _preload() -> None:
     import logging
 
     try:
-        from app_pages.common import preload_assistant
-        from policy_assistant.config import load_settings
+        from policy_assistant.app_pages.common import preload_assistant
+        from policy_assistant.core.config import load_settings
 
         seconds = preload_assistant(load_settings())
         print(f"index and models loaded in {seconds:.1f}s", file=sys.stderr, flush=True)
@@ -143,7 +144,7 @@ def _preload() -> None:
 
 def export_feedback(args: argparse.Namespace) -> int:
     from policy_assistant.cli import settings_from_args
-    from policy_assistant.feedback import FeedbackStore
+    from policy_assistant.eval.feedback import FeedbackStore
 
     settings = settings_from_args(args)
     store = FeedbackStore(settings.feedback_db)
@@ -165,7 +166,7 @@ def feedback_stats(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from policy_assistant.cli import settings_from_args
-    from policy_assistant.feedback import FeedbackStore
+    from policy_assistant.eval.feedback import FeedbackStore
 
     settings = settings_from_args(args)
     rows = FeedbackStore(settings.feedback_db).rows()

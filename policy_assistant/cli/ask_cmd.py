@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from policy_assistant.errors import PolicyAssistantError, QuestionError
+from policy_assistant.core.errors import PolicyAssistantError, QuestionError
 
 
 def register(subparsers) -> None:
@@ -58,7 +58,7 @@ def _resolve_docs(assistant, docs: list[str] | None) -> list[str] | None:
 
 
 def render_text(ans) -> str:
-    from answer.types import STATUS_LABELS_ZH
+    from policy_assistant.answer.types import STATUS_LABELS_ZH
 
     lines = [f"[{STATUS_LABELS_ZH.get(ans.status, ans.status)}] {ans.question}"]
     if ans.rewritten_question:
@@ -81,7 +81,7 @@ def _error_record(question: str, exc: PolicyAssistantError) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from answer.engine import Assistant
+    from policy_assistant.answer.engine import Assistant
     from policy_assistant.cli import settings_from_args
 
     if not args.batch and args.question is None:

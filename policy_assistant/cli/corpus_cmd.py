@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(args):
-    from corpus.ingest import load_corpus
+    from policy_assistant.corpus.ingest import load_corpus
 
     s = settings_from_args(args)
     return load_corpus(s.corpus_dirs, s.chunk_max_chars, s.chunk_overlap_chars)

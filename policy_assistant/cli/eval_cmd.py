@@ -53,10 +53,10 @@ def _eval_dir(settings) -> Path:
 
 
 def cmd_eval(args) -> int:
-    from eval.gold import load_gold, smoke_items
-    from eval.report import fail_under_violations, format_table, parse_fail_under, write_reports
-    from eval.runner import run_eval
-    from policy_assistant.errors import ConfigError
+    from policy_assistant.eval.gold import load_gold, smoke_items
+    from policy_assistant.eval.report import fail_under_violations, format_table, parse_fail_under, write_reports
+    from policy_assistant.eval.runner import run_eval
+    from policy_assistant.core.errors import ConfigError
 
     settings = settings_from_args(args)
     try:
@@ -65,7 +65,7 @@ def cmd_eval(args) -> int:
         raise ConfigError(str(exc), "e.g. --fail-under recall@5=0.9 --fail-under facts=0.8") from exc
     progress = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     if args.merge:
-        from eval.runner import load_run
+        from policy_assistant.eval.runner import load_run
 
         try:
             run = load_run(args.merge)
@@ -106,8 +106,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_import_feedback(args) -> int:
-    from eval.feedback_import import import_feedback, read_feedback, write_drafts
-    from eval.gold import GoldSetError, load_gold
+    from policy_assistant.eval.feedback_import import import_feedback, read_feedback, write_drafts
+    from policy_assistant.eval.gold import GoldSetError, load_gold
 
     settings = settings_from_args(args)
     rows = read_feedback(Path(args.source) if args.source else settings.feedback_db)

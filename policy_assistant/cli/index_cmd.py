@@ -58,7 +58,7 @@ class _TqdmProgress:
 
 
 def cmd_build(args) -> int:
-    from index.build import build_index
+    from policy_assistant.index.build import build_index
 
     settings = settings_from_args(args)
     progress = None if args.json else _TqdmProgress()
@@ -90,7 +90,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from index.store import folder_size, read_current, read_version_manifest, verify_files
+    from policy_assistant.index.store import folder_size, read_current, read_version_manifest, verify_files
 
     settings = settings_from_args(args)
 
@@ -129,7 +129,7 @@ def _short(text: str, n: int = 160) -> str:
 
 
 def cmd_search(args) -> int:
-    from retrieval.search import HybridRetriever
+    from policy_assistant.retrieval.search import HybridRetriever
 
     settings = settings_from_args(args)
     retriever = HybridRetriever.load(settings)

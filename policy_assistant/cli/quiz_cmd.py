@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_quiz(args) -> int:
-    from training.outline import load_corpus_cached
-    from training.quiz import TYPE_LABELS, generate_quiz
+    from policy_assistant.training.outline import load_corpus_cached
+    from policy_assistant.training.quiz import TYPE_LABELS, generate_quiz
 
     if args.n < 1:
         print("error: --n must be at least 1", file=sys.stderr)

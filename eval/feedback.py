@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from policy_assistant.errors import PolicyAssistantError
+from policy_assistant.core.errors import PolicyAssistantError
 
 RATINGS = ("up", "down")
 SCHEMA_VERSION = 1

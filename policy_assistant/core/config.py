@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policy_assistant.errors import ConfigError
+from policy_assistant.core.errors import ConfigError
 
 CONFIG_FILE_NAME = "policy-assistant.toml"
 ENV_PREFIX = "POLICY_ASSISTANT_"

@@ -1,0 +1,37 @@
+"""政策助手 — Streamlit entry point: page config, optional password, navigation.
+
+``policy-assistant app`` runs this file (it ships inside the installed package, so the app starts
+from a wheel in any directory); ``app.py`` at the top of the checkout calls :func:`main` too.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from policy_assistant.app_pages.common import (
+    APP_ICON,
+    APP_TITLE,
+    CHAT_PAGE,
+    QUIZ_PAGE,
+    READER_PAGE,
+    get_settings,
+    password_gate,
+)
+
+
+def main() -> None:
+    """Draw the current page (Streamlit re-runs this on every interaction)."""
+    st.set_page_config(page_title=APP_TITLE, page_icon=APP_ICON, layout="wide", initial_sidebar_state="expanded")
+    settings = get_settings()
+    if not password_gate(settings):
+        st.stop()
+    pages = [
+        st.Page(CHAT_PAGE, title="问答", icon=":material/forum:", url_path="chat", default=True),
+        st.Page(READER_PAGE, title="文件阅读", icon=":material/menu_book:", url_path="reader"),
+        st.Page(QUIZ_PAGE, title="自测", icon=":material/quiz:", url_path="quiz"),
+    ]
+    st.navigation(pages).run()
+
+
+if __name__ == "__main__":  # `streamlit run …/app_pages/main.py`
+    main()
