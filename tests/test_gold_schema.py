@@ -1,7 +1,8 @@
 """The gold set: schema, counts, and every fact / source string checked against the raw corpus files.
 
 The corpus is read here independently of the ingest code (encoding detection, python-docx, pypdf), so a
-bug in ingest cannot hide a wrong gold item.
+bug in ingest cannot hide a wrong gold item. The same schema and corpus checks run over the frozen test
+split ``eval/test.jsonl`` (see docs/eval.md, "Frozen test split"), which also has its own count checks.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from policy_assistant.core.errors import PolicyAssistantError
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT.parent / "shared" / "corpus"
 THALLIUM_Q = "谁牵头铊污染专项治理攻坚行动?"
+# The frozen test split: same schema as gold.jsonl, never used for tuning (docs/eval.md).
+TEST_SPLIT_PATH = DEFAULT_GOLD_PATH.parent / "test.jsonl"
+SPLITS = {"gold": DEFAULT_GOLD_PATH, "test": TEST_SPLIT_PATH}
 
 needs_corpus = pytest.mark.skipif(not CORPUS_DIR.is_dir(), reason=f"corpus not found at {CORPUS_DIR}")
 
@@ -157,6 +161,31 @@ def gold() -> list[GoldItem]:
     return load_gold()
 
 
+@pytest.fixture(scope="module", params=sorted(SPLITS))
+def split_items(request) -> list[GoldItem]:
+    """Each item file in turn (gold.jsonl, test.jsonl), for the checks both files must pass."""
+    return load_gold(SPLITS[request.param])
+
+
+@pytest.fixture(scope="module")
+def test_split() -> list[GoldItem]:
+    return load_gold(TEST_SPLIT_PATH)
+
+
+@pytest.mark.parametrize("split", sorted(SPLITS))
+def test_split_file_format(split):
+    path = SPLITS[split]
+    assert path.is_file()
+    items = load_gold(path)
+    assert len({it.id for it in items}) == len(items)
+    # one JSON object per line, written with ensure_ascii=False
+    raw = path.read_text(encoding="utf-8")
+    assert "\\u" not in raw
+    for line in raw.splitlines():
+        if line.strip():
+            assert isinstance(json.loads(line), dict)
+
+
 def test_gold_file_loads(gold):
     assert DEFAULT_GOLD_PATH.is_file()
     assert len({it.id for it in gold}) == len(gold)
@@ -228,9 +257,9 @@ def test_corpus_has_the_twenty_documents():
 
 
 @needs_corpus
-def test_sources_occur_in_the_corpus(gold):
+def test_sources_occur_in_the_corpus(split_items):
     problems = []
-    for it in gold:
+    for it in split_items:
         for s in it.sources:
             try:
                 name = find_doc(s.doc)
@@ -248,9 +277,9 @@ def test_sources_occur_in_the_corpus(gold):
 
 
 @needs_corpus
-def test_answered_facts_occur_in_source_documents(gold):
+def test_answered_facts_occur_in_source_documents(split_items):
     problems = []
-    for it in gold:
+    for it in split_items:
         if it.status != "answered":
             continue
         doc_texts = [normalize_for_match(corpus()[find_doc(s.doc)][2]) for s in it.sources]
@@ -267,9 +296,9 @@ def test_answered_facts_occur_in_source_documents(gold):
 
 
 @needs_corpus
-def test_facts_match_the_source_passages(gold):
+def test_facts_match_the_source_passages(split_items):
     """A perfect extractive answer (the source passages themselves) satisfies every answered item."""
-    for it in gold:
+    for it in split_items:
         if it.status != "answered":
             continue
         text = "\n".join(p for s in it.sources for p in scoped_passages(find_doc(s.doc), s.section))
@@ -292,6 +321,50 @@ def test_not_specified_subject_is_silent():
     assert "第九十条" not in articles and "施行" not in normalize_for_match("".join(yz_lines))
     tax = normalize_for_match(corpus()[find_doc("环境保护税法")][2])
     assert "元" not in tax.split("附表一")[1]
+
+
+# --------------------------------------------------------------------------------------------------
+# The frozen test split (eval/test.jsonl)
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _is_long(q: str) -> bool:
+    """A long everyday question: 60–300 Chinese characters."""
+    return 60 <= len(_CJK.findall(q)) and len(q) <= 300
+
+
+def test_test_split_counts(test_split):
+    items = test_split
+    n = len(items)
+    assert n >= 210
+    assert sum(_is_long(it.q) for it in items) >= 75
+    assert sum(it.category == "paraphrase" for it in items) >= 45
+    not_specified = sum(it.status == "not_specified" for it in items)
+    not_found = sum(it.status == "not_found" for it in items)
+    assert not_specified + not_found >= 35
+    assert not_specified >= 12 and not_found >= 12
+    # long everyday questions include negatives, not only answerable ones
+    assert any(_is_long(it.q) and it.status == "not_specified" for it in items)
+    assert any(_is_long(it.q) and it.status == "not_found" for it in items)
+    for c in CATEGORIES:
+        assert any(it.category == c for it in items), f"no test item of category {c}"
+
+
+def test_test_split_is_separate_from_gold(test_split, gold):
+    assert all(it.id.startswith("t-") for it in test_split)
+    assert not any(it.smoke for it in test_split), "the test split never feeds the smoke subset"
+    assert not {it.id for it in test_split} & {it.id for it in gold}
+    gold_questions = {normalize_for_match(it.q) for it in gold}
+    copied = [it.id for it in test_split if normalize_for_match(it.q) in gold_questions]
+    assert not copied, f"test items that copy a gold question: {copied}"
+
+
+def test_test_split_languages(test_split):
+    english = [it for it in test_split if it.category == "english"]
+    assert english and all(re.search(r"[A-Za-z]{3}", it.q) and not _CJK.search(it.q) for it in english)
+    trad = [it for it in test_split if it.category == "traditional"]
+    assert trad and all(normalize_for_match(it.q) != it.q.lower().replace(" ", "") for it in trad)
 
 
 # --------------------------------------------------------------------------------------------------
