@@ -11,8 +11,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from policy_assistant.app_pages.common import CHAT_PAGE, PENDING_QUESTION_KEY, get_settings, show_error
-from policy_assistant.corpus.model import BREADCRUMB_SEP
 from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.corpus.model import BREADCRUMB_SEP
 from policy_assistant.training import outline as ol
 
 DOC_KEY, SECTION_KEY, QUERY_KEY, ALL_KEY = "reader_doc", "reader_section", "reader_q", "reader_search_all"

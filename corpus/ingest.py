@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from policy_assistant.core.errors import CorpusError
 from policy_assistant.corpus.chunking import chunk_document
 from policy_assistant.corpus.model import (
     DOC_TYPE_INTERPRETATION,
@@ -20,7 +21,6 @@ from policy_assistant.corpus.model import (
 from policy_assistant.corpus.readers import SUPPORTED_SUFFIXES, RawDocument, read_raw
 from policy_assistant.corpus.structure import parse_structure
 from policy_assistant.corpus.terms import build_domain_terms
-from policy_assistant.core.errors import CorpusError
 
 log = logging.getLogger(__name__)
 

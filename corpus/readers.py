@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policy_assistant.corpus.text import clean_line, decode_bytes, join_wrapped_lines
 from policy_assistant.core.errors import CorpusError
+from policy_assistant.corpus.text import clean_line, decode_bytes, join_wrapped_lines
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import zhconv
 
-from policy_assistant.eval.gold import normalize_for_match
 from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.eval.gold import normalize_for_match
 
 STATUSES = ("answered", "not_specified", "not_found")
 _CONTAINS_MAX = 24

@@ -21,7 +21,12 @@ from pathlib import Path
 
 from policy_assistant.corpus.model import Chunk, Document
 from policy_assistant.eval.configs import RECURSIVE, STRUCTURE
-from policy_assistant.eval.splitter import BASELINE_CHUNK_SIZE, BASELINE_OVERLAP, BASELINE_SEPARATORS, recursive_chunks
+from policy_assistant.eval.splitter import (
+    BASELINE_CHUNK_SIZE,
+    BASELINE_OVERLAP,
+    BASELINE_SEPARATORS,
+    recursive_chunks,
+)
 
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent / "cache"
 CACHE_FORMAT = 1  # bump when this module changes what goes into an index

@@ -24,7 +24,15 @@ from pathlib import Path
 from policy_assistant.eval.configs import DEFAULT, ConfiguredRetriever, EvalConfig, select_configs
 from policy_assistant.eval.gold import GoldItem
 from policy_assistant.eval.indexes import PreparedIndex, existing_index, prepare_index
-from policy_assistant.eval.metrics import ItemResult, by_category, confusion, reachable_items, rounded, score_item, summarize
+from policy_assistant.eval.metrics import (
+    ItemResult,
+    by_category,
+    confusion,
+    reachable_items,
+    rounded,
+    score_item,
+    summarize,
+)
 
 RETRIEVAL_DEPTH = 10
 WARMUP_QUESTION = "PM2.5年均浓度目标是多少?"

@@ -22,10 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from policy_assistant.index import store
-from policy_assistant.index.bm25 import build_bm25, save_bm25
-from policy_assistant.index.embedders import Embedder, make_embedder
-from policy_assistant.index.lock import BuildLock
 from policy_assistant.core.errors import (
     IndexCorruptError,
     IndexMismatchError,
@@ -33,6 +29,10 @@ from policy_assistant.core.errors import (
     StorageError,
     os_error_fix,
 )
+from policy_assistant.index import store
+from policy_assistant.index.bm25 import build_bm25, save_bm25
+from policy_assistant.index.embedders import Embedder, make_embedder
+from policy_assistant.index.lock import BuildLock
 
 # progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
 Progress = Callable[[str, int, int], None]

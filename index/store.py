@@ -45,8 +45,6 @@ from typing import TypeVar
 import faiss
 import numpy as np
 
-from policy_assistant.corpus.model import Chunk
-from policy_assistant.index.lock import LOCK_NAME
 from policy_assistant.core.errors import (
     IndexCorruptError,
     IndexFolderError,
@@ -54,6 +52,8 @@ from policy_assistant.core.errors import (
     IndexMissingError,
     os_error_fix,
 )
+from policy_assistant.corpus.model import Chunk
+from policy_assistant.index.lock import LOCK_NAME
 
 FORMAT_VERSION = 1
 MARKER = "INDEX.json"

@@ -30,11 +30,16 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from policy_assistant.core.errors import CorpusError, QuestionError
 from policy_assistant.corpus.model import DOC_TYPES, Chunk
 from policy_assistant.index.bm25 import bm25_scores, load_bm25
 from policy_assistant.index.embedders import Embedder, make_embedder
-from policy_assistant.core.errors import CorpusError, QuestionError
-from policy_assistant.retrieval.expand import article_labels, expand_bm25_query, longest_common_run, named_doc_ids
+from policy_assistant.retrieval.expand import (
+    article_labels,
+    expand_bm25_query,
+    longest_common_run,
+    named_doc_ids,
+)
 from policy_assistant.retrieval.types import Hit
 
 MODES = ("hybrid", "dense", "bm25")

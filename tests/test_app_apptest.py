@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from app_browser import settings_env  # POLICY_ASSISTANT_* variables reproducing a Settings
 
-from policy_assistant.index.store import has_index
 from policy_assistant.eval.feedback import FeedbackStore
+from policy_assistant.index.store import has_index
 
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from policy_assistant.corpus.ingest import load_corpus
 from policy_assistant.core.errors import CorpusError
+from policy_assistant.corpus.ingest import load_corpus
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 GOOD = "环境保护法(2014-04-24).md"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from policy_assistant.core.config import Settings
+from policy_assistant.core.errors import ConfigError
 from policy_assistant.corpus.model import Chunk
 from policy_assistant.eval.configs import CONFIGS, ConfiguredRetriever, available_configs, select_configs
 from policy_assistant.eval.report import check_targets, fail_under_violations, parse_fail_under
-from policy_assistant.core.config import Settings
-from policy_assistant.core.errors import ConfigError
 from policy_assistant.retrieval.types import Hit
 
 

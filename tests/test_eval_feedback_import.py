@@ -6,10 +6,15 @@ import json
 
 import pytest
 
-from policy_assistant.eval.feedback_import import FeedbackImportError, import_feedback, read_feedback, write_drafts
-from policy_assistant.eval.gold import GoldSetError, load_gold
 from policy_assistant.cli import main
 from policy_assistant.eval.feedback import FeedbackStore
+from policy_assistant.eval.feedback_import import (
+    FeedbackImportError,
+    import_feedback,
+    read_feedback,
+    write_drafts,
+)
+from policy_assistant.eval.gold import GoldSetError, load_gold
 
 WP = "衡阳市2021年生态环境保护工作要点"
 

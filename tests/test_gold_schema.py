@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.eval.gold import (
     CATEGORIES,
     DEFAULT_GOLD_PATH,
@@ -26,7 +27,6 @@ from policy_assistant.eval.gold import (
     smoke_items,
     source_matches,
 )
-from policy_assistant.core.errors import PolicyAssistantError
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT.parent / "shared" / "corpus"

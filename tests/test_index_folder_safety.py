@@ -22,10 +22,10 @@ import pytest
 from conftest import REPO, make_settings
 from index_fakes import SAMPLE, FakeEmbedder, fake_tokenizer_factory, make_corpus
 
-from policy_assistant.index import store
-from policy_assistant.index.build import build_index
 from policy_assistant.cli import main as cli_main
 from policy_assistant.core.errors import IndexFolderError, StorageError
+from policy_assistant.index import store
+from policy_assistant.index.build import build_index
 
 
 def _build(settings, corpus=None, **kw):

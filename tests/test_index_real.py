@@ -8,9 +8,9 @@ import shutil
 import pytest
 from conftest import CORPUS, make_settings
 
+from policy_assistant.core.errors import IndexCorruptError, IndexMismatchError
 from policy_assistant.index.build import build_index
 from policy_assistant.index.store import current_dir, read_manifest
-from policy_assistant.core.errors import IndexCorruptError, IndexMismatchError
 from policy_assistant.retrieval.search import HybridRetriever
 
 pytestmark = pytest.mark.slow

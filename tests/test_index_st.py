@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import CORPUS, make_settings
 
-from policy_assistant.index.embedders import SentenceTransformerEmbedder, make_embedder
 from policy_assistant.core.errors import EmbedderError, IndexMismatchError
+from policy_assistant.index.embedders import SentenceTransformerEmbedder, make_embedder
 
 
 class _FakeSTModel:

@@ -13,10 +13,6 @@ import pytest
 from conftest import make_settings
 from index_fakes import SAMPLE, FakeEmbedder, fake_tokenizer_factory, make_corpus
 
-from policy_assistant.corpus.model import Chunk
-from policy_assistant.index import store
-from policy_assistant.index.build import build_index
-from policy_assistant.index.lock import BuildLock, lock_path_for
 from policy_assistant.core.errors import (
     CorpusError,
     IndexCorruptError,
@@ -25,6 +21,10 @@ from policy_assistant.core.errors import (
     IndexMissingError,
     QuestionError,
 )
+from policy_assistant.corpus.model import Chunk
+from policy_assistant.index import store
+from policy_assistant.index.build import build_index
+from policy_assistant.index.lock import BuildLock, lock_path_for
 from policy_assistant.retrieval.search import HybridRetriever
 
 
@@ -308,8 +308,8 @@ def test_langchain_embeddings_adapter():
 
 
 def test_unknown_embedder_spec():
-    from policy_assistant.index.embedders import make_embedder
     from policy_assistant.core.errors import EmbedderError
+    from policy_assistant.index.embedders import make_embedder
 
     with pytest.raises(EmbedderError, match="st:"):
         make_embedder("word2vec")

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from policy_assistant.core.markup import escape_html, merge_spans
 from policy_assistant.corpus.model import BREADCRUMB_SEP, Document, Section
 from policy_assistant.corpus.text import normalize_query
-from policy_assistant.core.markup import escape_html, merge_spans
 from policy_assistant.training import extract as ex
 
 READER_URL_PATH = "reader"  # the url_path app.py gives the reader page

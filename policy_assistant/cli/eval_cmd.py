@@ -53,10 +53,15 @@ def _eval_dir(settings) -> Path:
 
 
 def cmd_eval(args) -> int:
-    from policy_assistant.eval.gold import load_gold, smoke_items
-    from policy_assistant.eval.report import fail_under_violations, format_table, parse_fail_under, write_reports
-    from policy_assistant.eval.runner import run_eval
     from policy_assistant.core.errors import ConfigError
+    from policy_assistant.eval.gold import load_gold, smoke_items
+    from policy_assistant.eval.report import (
+        fail_under_violations,
+        format_table,
+        parse_fail_under,
+        write_reports,
+    )
+    from policy_assistant.eval.runner import run_eval
 
     settings = settings_from_args(args)
     try:
