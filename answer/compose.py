@@ -1,110 +1,178 @@
-"""Answer text and citations: lead with the fact, then the quoted source sentence(s) with [n] markers."""
+"""Stage 5 — compose: the answer text and its numbered citations, from the decided parts.
+
+An answered part leads with the best sentence (bold, with its [n]) and quotes the supporting sentences;
+a list part quotes each item of the listed section; a not_specified part says which detail the
+documents do not state and shows the related passages; a not_found part says so and shows at most
+three near misses, marked as such. Several parts are answered one after the other ("第1问 …").
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from policy_assistant.answer import thresholds as T
-from policy_assistant.answer.sentences import strip_trailing_punct, truncate_around
-from policy_assistant.answer.types import Citation
-from policy_assistant.corpus.model import Chunk
+from policy_assistant.answer.types import Citation, Decision, PartEvidence, Unit
 
-SLOT_NAMES_ZH = {
-    "figure": "具体数值或目标值", "who": "由哪个单位牵头或负责", "when": "具体时间",
-    "penalty": "具体的处罚(罚款数额)", "definition": "定义", "list": "具体清单",
-    "yesno": "对这一问题的明确规定", "open": "对这一问题的明确规定",
+MAX_QUOTES = 3            # quoted sentences under an answered part
+MAX_LIST_ITEMS = 12       # items quoted for a list question
+MAX_RELATED = 3           # passages shown for not_specified / not_found (near-miss lists stay short)
+SUPPORT_RATIO = 0.6       # a further sentence is quoted when its score is at least this share of the best
+MAX_QUOTE_CHARS = 240     # a longer quote is cut around the part that states the answer
+MAX_LIST_CHARS = 700      # a passage that holds the listed items is quoted whole up to this length
+ENUMERATION = re.compile(r"[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]是|[；;].*[；;]|\n\d+[.、]")
+
+DETAIL_ZH = {
+    "number": "具体数值", "who": "由哪个单位或部门负责", "when": "具体时间", "penalty": "具体的处罚(罚款数额等)",
+    "definition": "定义", "list": "具体清单", "yesno": "对这一问题的明确规定", "open": "对这一问题的明确规定",
 }
-
-
-@dataclass
-class Quote:
-    chunk: Chunk
-    sentence: str
-    score: float = 0.0
-    anchor: str = ""          # the slot text to keep visible when the sentence is long
 
 
 @dataclass
 class Citations:
     """Numbers passages in order of first use; one number per chunk."""
 
-    scores: dict[str, float] = field(default_factory=dict)
     items: list[Citation] = field(default_factory=list)
     _n: dict[str, int] = field(default_factory=dict)
 
-    def mark(self, chunk: Chunk, quote: str = "", near_miss: bool = False) -> int:
+    def mark(self, hit, quote: str = "", near_miss: bool = False) -> int:
+        chunk = hit.chunk
         if chunk.chunk_id in self._n:
             n = self._n[chunk.chunk_id]
             c = self.items[n - 1]
             if quote and quote not in c.quote:
                 c.quote = f"{c.quote} {quote}".strip()
+            c.near_miss = c.near_miss and near_miss
             return n
         n = len(self.items) + 1
         self._n[chunk.chunk_id] = n
-        self.items.append(
-            Citation(
-                n=n, doc_title=chunk.doc_title, file=chunk.file, section=chunk.section, text=chunk.text,
-                score=round(float(self.scores.get(chunk.chunk_id, 0.0)), 6), chunk_id=chunk.chunk_id,
-                doc_id=chunk.doc_id, path=list(chunk.path), quote=quote, near_miss=near_miss,
-            )
-        )
+        self.items.append(Citation(
+            n=n, doc_title=chunk.doc_title, file=chunk.file, section=chunk.section, text=chunk.text,
+            score=round(float(hit.score), 6), chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, path=list(chunk.path),
+            quote=quote, near_miss=near_miss))
         return n
 
 
-def quote_line(q: Quote, cites: Citations) -> str:
-    text = truncate_around(q.sentence.strip(), q.anchor, T.MAX_QUOTE_CHARS)
-    n = cites.mark(q.chunk, q.sentence.strip())
-    return f"> {text} [{n}]"
+def clip(text: str, anchor: str = "", limit: int = MAX_QUOTE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters around ``anchor`` (when given) with … marks."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    i = text.find(anchor) if anchor else -1
+    start = max(0, min(i - limit // 3, len(text) - limit)) if i >= 0 else 0
+    out = text[start:start + limit]
+    return ("…" if start else "") + out + ("…" if start + limit < len(text) else "")
 
 
-def source_label(chunk: Chunk) -> str:
-    label = chunk.path[-1] if chunk.path else ""
-    return f"《{chunk.doc_title}》{label}".strip()
+def label(hit) -> str:
+    c = hit.chunk
+    return f"《{c.doc_title}》{c.path[-1] if c.path else ''}"
 
 
-def answered_text(lead: str, quotes: list[Quote], cites: Citations, preface: str = "") -> str:
-    """``preface`` (optional, e.g. the document and year) + lead fact + quoted sentences."""
-    first = cites.mark(quotes[0].chunk, quotes[0].sentence.strip()) if quotes else None
-    lead = strip_trailing_punct(lead)
-    marker = f" [{first}]" if first else ""
-    lines = [f"{preface}**{lead}**{marker}", "", "原文:"]
-    seen = set()
-    for q in quotes[: T.MAX_QUOTES]:
-        key = (q.chunk.chunk_id, q.sentence)
-        if key in seen:
+def _strip_end(text: str) -> str:
+    return text.strip().rstrip("，,：:；;。.！!？? ")
+
+
+def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
+    units = [u for u in ev.units if u.index >= 0] or ev.units
+    best = units[0]
+    n = cites.mark(best.hit, best.text)
+    lines = [f"根据{label(best.hit)}：**{_strip_end(clip(best.text))}** [{n}]"]
+    if ev.part.answer_type == "list":
+        items = list_items(ev) if list_items is not None else []
+        if items:
+            lines = ["各项内容："]
+            for i, h in enumerate(items[:MAX_LIST_ITEMS], 1):
+                first = re.split(r"(?<=[。；;])", h.chunk.text.strip())[0]
+                lines.append(f"{i}. {_strip_end(clip(first, limit=120))} [{cites.mark(h, first)}]")
+            return "\n".join(lines)
+        if ENUMERATION.search(best.hit.chunk.text):  # the listed items are inside the passage itself
+            whole = best.hit.chunk.text.strip()
+            return f"根据{label(best.hit)}：\n> {clip(whole, best.text, MAX_LIST_CHARS)} [{cites.mark(best.hit, whole)}]"
+    support: list[Unit] = []
+    for u in units[1:]:
+        if len(support) >= MAX_QUOTES - 1 or u.score < SUPPORT_RATIO * best.score:
+            break
+        if u.text in best.text or any(u.text in s.text or s.text in u.text for s in support):
             continue
-        seen.add(key)
-        lines.append(quote_line(q, cites))
+        support.append(u)
+    if support:
+        lines += ["", "相关原文："]
+        for u in support:
+            lines.append(f"> {clip(u.text)} [{cites.mark(u.hit, u.text)}]")
     return "\n".join(lines)
 
 
-def list_text(header: str, items: list[tuple[Chunk, str]], cites: Citations, mention: Quote | None) -> str:
-    lines = [header, ""]
-    for i, (chunk, text) in enumerate(items, 1):
-        n = cites.mark(chunk, text)
-        body = strip_trailing_punct(text)
-        lines.append(f"{i}. {body} [{n}]" if not body[:1].isdigit() else f"- {body} [{n}]")
-    if mention is not None:
-        lines += ["", f"正文{source_label(mention.chunk).split('》')[-1]}也提到:", quote_line(mention, cites)]
+def related_units(ev: PartEvidence, k: int = MAX_RELATED) -> list[Unit]:
+    """The best unit of each of the ``k`` best distinct passages."""
+    out, seen = [], set()
+    for u in ev.units:
+        if u.hit.chunk.chunk_id in seen:
+            continue
+        seen.add(u.hit.chunk.chunk_id)
+        out.append(u)
+        if len(out) >= k:
+            break
+    return out
+
+
+def subject_of(ev: PartEvidence) -> str:
+    """The part's most specific key terms (by IDF) the related passages contain."""
+    terms = sorted((t for t in ev.part.terms if t.df > 0), key=lambda t: -t.idf)[:3]
+    return "、".join(t.text for t in terms)
+
+
+def not_specified_text(ev: PartEvidence, cites: Citations) -> str:
+    subj = subject_of(ev)
+    what = DETAIL_ZH.get(ev.part.answer_type, DETAIL_ZH["open"])
+    lines = [f"文件提到了{'“' + subj + '”' if subj else '这一事项'}，但没有写明{what}。"]
+    rel = related_units(ev)
+    if rel:
+        lines += ["", "相关内容："]
+        for u in rel:
+            lines.append(f"> {clip(u.text)} [{cites.mark(u.hit, u.text)}]")
     return "\n".join(lines)
 
 
-def not_specified_text(subject: str, qtype: str, quotes: list[Quote], cites: Citations) -> str:
-    what = SLOT_NAMES_ZH.get(qtype, SLOT_NAMES_ZH["open"])
-    subj = f"“{subject}”" if subject else "这一事项"
-    lines = [f"文件提到了{subj},但没有写明{what}。", "", "相关内容:"]
-    for q in quotes[: T.MAX_CITATIONS]:
-        lines.append(quote_line(q, cites))
-    return "\n".join(lines)
-
-
-def not_found_text(question: str, scope_note: str, near: list[Quote], cites: Citations) -> str:
+def not_found_text(ev: PartEvidence, cites: Citations, note: str = "") -> str:
     lines = ["在这些文件中没有找到能回答这个问题的内容。"]
-    if scope_note:
-        lines.append(scope_note)
+    if note:
+        lines.append(note)
+    near = [u for u in related_units(ev) if u.score >= 0.05]
     if near:
-        lines += ["", "以下条文只是相近内容,并不回答该问题(仅供参考):"]
-        for q in near:
-            n = cites.mark(q.chunk, q.sentence.strip(), near_miss=True)
-            lines.append(f"> {truncate_around(q.sentence.strip(), q.anchor, T.MAX_QUOTE_CHARS)} [{n}]")
+        lines += ["", "以下条文只是相近内容，并不回答该问题（仅供参考）："]
+        for u in near:
+            lines.append(f"> {clip(u.text)} [{cites.mark(u.hit, u.text, near_miss=True)}]")
     return "\n".join(lines)
+
+
+def part_text(ev: PartEvidence, decision: Decision, cites: Citations, list_items=None, note: str = "") -> str:
+    if decision.status == "answered":
+        return answered_text(ev, cites, list_items)
+    if decision.status == "not_specified":
+        return not_specified_text(ev, cites)
+    return not_found_text(ev, cites, note)
+
+
+def overall_status(decisions: list[Decision]) -> str:
+    """A message is answered when any part is; not_specified when some part's subject is discussed."""
+    statuses = [d.status for d in decisions]
+    for s in ("answered", "not_specified"):
+        if s in statuses:
+            return s
+    return "not_found"
+
+
+def compose(parts: list[tuple[PartEvidence, Decision]], list_items=None, note: str = "") -> tuple[str, list[Citation]]:
+    """Answer text and citations for all parts (one part: no numbering)."""
+    cites = Citations()
+    if len(parts) == 1:
+        ev, d = parts[0]
+        return part_text(ev, d, cites, list_items, note), cites.items
+    blocks = []
+    for i, (ev, d) in enumerate(parts, 1):
+        head = f"**第{i}问**（{_strip_end(ev.part.text)}）"
+        body = part_text(ev, d, cites, list_items, note if d.status == "not_found" else "")
+        if d.status != "answered":
+            body = body.replace("在这些文件中没有找到能回答这个问题的内容。", "文件未写明这一点。", 1)
+        blocks.append(f"{head}\n{body}")
+    return "\n\n".join(blocks), cites.items

@@ -1,48 +1,49 @@
-"""``Assistant``: the one object front ends use. Loads the index and models once; answers questions."""
+"""``Assistant``: the one object front ends use. Loads the index and models once; answers questions.
+
+The answer path is explicit stages, one module each, with typed records between them::
+
+    analyse (Question) → retrieve (Hits per part) → evidence (scored Units) → decide (Decision)
+      → verify (consistency, instructions) → compose (Answer)
+"""
 
 from __future__ import annotations
 
-import re
 import time
-
-from policy_assistant.answer import thresholds as T
-from policy_assistant.answer.combine import merge, split_parts
-from policy_assistant.answer.evidence import CorpusView, merge_terms
-from policy_assistant.answer.extractive import ExtractiveAnswerer
-from policy_assistant.answer.followup import rewrite_followup as _rewrite
-from policy_assistant.answer.question import CUE_WORDS, TYPE_CUES, Question, analyse
-from policy_assistant.answer.sentences import norm
-from policy_assistant.answer.types import Answer
-
-_GLUE_HEAD = set("要得需会能应该将把让就还也都")
-_GLUE_TAIL = set("要得了的就还也都")
-
-
-_ASKING = re.compile(r"吗|什么|多少|哪|谁|几|怎么|如何|是否|能否|何时")
-
-
-def _asking_clause(text: str) -> str | None:
-    """The clause that asks, when a question first states something (…提到…,…是哪天?)."""
-    clauses = [c for c in re.split(r"[,，;；]", text) if c.strip()]
-    if len(clauses) < 2 or _ASKING.search("".join(clauses[:-1])) or not _ASKING.search(clauses[-1]):
-        return None
-    last = clauses[-1].strip()
-    return last if len(re.sub(r"[\W_]", "", last)) >= 6 else None
+from policy_assistant.answer.analyse import Analyser
+from policy_assistant.answer.compose import compose, overall_status
+from policy_assistant.answer.decide import decide, score_units
+from policy_assistant.answer.evidence import EvidenceScorer
+from policy_assistant.answer.followup import rewrite_followup
+from policy_assistant.answer.injection import Screen
+from policy_assistant.answer.models import Models, load_models
+from policy_assistant.answer.retrieve import CANDIDATE_HITS, retrieve
+from policy_assistant.answer.stats import CorpusStats
+from policy_assistant.answer.types import Answer, Question
+from policy_assistant.answer.verify import make_consistent
 
 
 class Assistant:
-    """Retriever + extractive answerer (+ optional LLM answerer, built lazily when configured).
+    """Retriever + the staged extractive answer path (+ an optional LLM answerer, built lazily).
 
-    ``retriever`` is anything with ``search(query, k, doc_ids, doc_types, mode)`` and ``chunks``
-    (normally :class:`retrieval.search.HybridRetriever`).
+    ``retriever`` is anything with ``search(query, k, doc_ids, doc_types, qvec=, exclude=)``, ``chunks``,
+    ``documents``, ``embedder``, ``tokenize`` and ``vocabulary`` (normally
+    :class:`~policy_assistant.retrieval.search.HybridRetriever`). ``models`` defaults to the calibrated
+    models shipped in ``answer/models/``.
     """
 
-    def __init__(self, retriever, settings=None, llm_answerer=None):
+    def __init__(self, retriever, settings=None, llm_answerer=None, models: Models | None = None):
+        from policy_assistant.retrieval.expand import named_doc_ids
+
         self.retriever = retriever
         self.settings = settings
-        self.view = CorpusView(retriever.chunks)
-        self.extractive = ExtractiveAnswerer(self.view)
+        self.vocab = retriever.vocabulary
+        self.stats = CorpusStats(retriever.chunks)
+        self.analyser = Analyser(self.vocab, self.stats, retriever.tokenize,
+                                 named_docs=lambda t: named_doc_ids(t, retriever.documents, self.vocab))
+        self.scorer = EvidenceScorer(self.vocab, unit_vectors=getattr(retriever, "unit_vectors", None))
+        self.models = models or load_models()
         self._llm = llm_answerer
+        self.screen = Screen(retriever.chunks)
 
     @classmethod
     def from_settings(cls, settings) -> Assistant:
@@ -70,98 +71,88 @@ class Assistant:
     # ------------------------------------------------------------------ public API
     def rewrite_followup(self, question: str, history: list[Answer] | None) -> str | None:
         """A self-contained version of a follow-up question ("那臭氧呢?"), or None."""
-        return _rewrite(question, history or [], idf=self.view.idf)
+        def key_terms(text: str) -> list[str]:
+            return [t.text for t in sorted(self.analyser.terms(text), key=lambda t: -t.idf)]
+
+        return rewrite_followup(question, history or [], key_terms)
 
     def analyse(self, question: str) -> Question:
-        q = analyse(question)
-        if not q.english:
-            cues = CUE_WORDS | TYPE_CUES.get(q.qtype, set())
-            cleaned = [self._clean_term(t) for t in q.terms]
-            q.terms = merge_terms([t for t in cleaned if t not in cues] or cleaned, self.view)
-        named = self._named_docs(q)
-        if named and not q.english:
-            shorts = [self.view.short_titles[d] for d in named]
-            rest = norm(q.text)
-            for s in sorted(shorts, key=len, reverse=True):
-                rest = rest.replace(norm(s), " ")
-            # a term that is only part of the named title goes; one the question also uses on its own
-            # stays (水污染防治法里的水污染是指什么 keeps 水污染)
-            terms = [t for t in q.terms if not any(norm(t) in norm(s) for s in shorts) or norm(t) in rest]
-            q.terms = terms + [s for s in shorts if s not in terms]
-        q.heads = [h for h in (self._head(x, side) for x, side in q.heads) if h]
-        return q
+        return self.analyser.analyse(question)
 
-    def _clean_term(self, term: str) -> str:
-        """Strip a modal/particle glued to a word by the segmenter (要罚 → 罚, 党要 → 党) when the
-        glued form never occurs in the corpus."""
-        if len(term) < 2 or self.view.df(term) > 0:
-            return term
-        t = term
-        while len(t) >= 2 and t[0] in _GLUE_HEAD and self.view.df(t[1:]) > 0:
-            t = t[1:]
-        while len(t) >= 2 and t[-1] in _GLUE_TAIL and self.view.df(t[:-1]) > 0:
-            t = t[:-1]
-        return t
+    def list_items(self, ev) -> list:
+        """For a list question: the items under the heading that names what is asked (附件1 › "七大示范工程"
+        › 1. … 7.), as hits, when one of the part's hits sits under such a heading; else ``[]``.
 
-    def _head(self, text: str, side: str) -> str:
-        """The corpus phrase a list question asks for: the longest prefix (哪些补偿方式…) or suffix
-        (…所称温室气体包括哪些) of ``text`` that occurs in the corpus."""
-        if side == "exact":
-            return text
-        cands = [text[:i] for i in range(len(text), 0, -1)] if side == "prefix" else \
-            [text[i:] for i in range(len(text) - 1)]
-        return next((c for c in cands if self.view.df(c) > 0 and (len(c) >= 2 or side == "prefix")), "")
+        A heading "names" the list when it contains one of the part's key terms; the heading whose terms
+        carry the most IDF wins, so a chapter heading (第二章 申请与审批) never lists a whole chapter."""
+        from policy_assistant.retrieval.types import Hit
+
+        best, best_w = None, 0.0
+        for h in ev.hits:
+            c = h.chunk
+            for depth in range(len(c.path) - 1, 0, -1):
+                heading = c.path[depth - 1]
+                w = sum(t.idf for t in ev.part.terms if t.df > 0 and t.text in heading)
+                if w > best_w:
+                    best, best_w = (c.doc_id, tuple(c.path[:depth]), h), w
+        if best is None:
+            return []
+        doc_id, parent, hit = best
+        items = [c for c in self.retriever.chunks if c.doc_id == doc_id and tuple(c.path[: len(parent)]) == parent
+                 and len(c.path) > len(parent)]
+        if not 2 <= len(items) <= 30:
+            return []
+        return [Hit(chunk=c, score=hit.score, rank=hit.rank) for c in items]
 
     def ask(self, question: str, *, doc_ids=None, doc_types=None, top_k: int | None = None,
-            history: list[Answer] | None = None) -> Answer:
-        """Answer one question. Raises ``QuestionError`` for unusable input (empty, only punctuation)."""
+            history: list[Answer] | None = None, explain: bool = False, exclude=None) -> Answer:
+        """Answer one question. Raises ``QuestionError`` for unusable input (empty, only punctuation).
+
+        ``exclude``: chunk ids to leave out of retrieval (used when generating calibration data)."""
         t0 = time.perf_counter()
         rewritten = self.rewrite_followup(question, history) if history else None
         q = self.analyse(rewritten or question)
-        timings = {"retrieve": 0.0, "answer": 0.0}
-        parts = split_parts(q.text)
-        named = self._named_docs(q)
-        if len(parts) > 1:
-            answers = [self._ask_one(self.analyse(p), doc_ids, doc_types, top_k, timings) for p in parts]
-            ans = merge(str(question), answers, parts)
-        elif len(named) >= 2 and not doc_ids and not doc_types:
-            answers = [self._ask_one(q, [d], None, top_k, timings) for d in named]
-            ans = merge(str(question), answers, [f"《{self.view.titles[d]}》" for d in named])
-        else:
-            ans = self._ask_one(q, doc_ids, doc_types, top_k, timings)
-            asking = _asking_clause(q.text)
-            if ans.status != "answered" and asking and not q.english:
-                # "工作要点提到…,环境保护法规定环境日是哪天?": the last clause is the question; the
-                # first only sets the scene. Its answer is used only when it is a full answer.
-                q2 = self.analyse(asking)
-                q2.years = sorted(set(q2.years) | set(q.years))
-                q2.places = list(dict.fromkeys(q2.places + q.places))
-                if len(q2.terms) >= 2:
-                    ans2 = self._ask_one(q2, doc_ids, doc_types, top_k, timings)
-                    if ans2.status == "answered":
-                        ans = ans2
-        ans.question = str(question)
-        ans.rewritten_question = rewritten
-        ans.notes = list(dict.fromkeys(list(q.notes) + list(ans.notes)))
-        timings["total"] = (time.perf_counter() - t0) * 1000
-        ans.timings_ms = timings
-        return ans
-
-    def _named_docs(self, q: Question) -> list[str]:
-        return self.view.docs_named_in(q.text + " " + " ".join(q.terms))
-
-    def _ask_one(self, q: Question, doc_ids, doc_types, top_k, timings) -> Answer:
-        t0 = time.perf_counter()
-        k = max(top_k or getattr(self.settings, "top_k", 5) or 5, T.CANDIDATE_HITS)
-        ids = list(doc_ids) if doc_ids else None
-        named = self._named_docs(q)
-        if not ids and not doc_types and len(named) == 1:
-            ids = named
-        hits = self.retriever.search(q.retrieval_query, k=k, doc_ids=ids, doc_types=doc_types, mode="hybrid")
         t1 = time.perf_counter()
-        ans = self.extractive.answer(q, hits)
+        hit_lists, qvecs = retrieve(q, self.retriever, k=max(CANDIDATE_HITS, top_k or 0), doc_ids=doc_ids,
+                                    doc_types=doc_types, exclude=exclude)
+        t2 = time.perf_counter()
+        parts = []
+        for part, hits, qvec in zip(q.parts, hit_lists, qvecs, strict=True):
+            ev = self.scorer.part_evidence(q, part, self.screen.hits(hits), qvec)
+            score_units(ev, self.models)
+            d = decide(ev, q, self.models)
+            d = make_consistent(ev, d, self.vocab, q)
+            parts.append((ev, d))
+        note = self._scope_note(q)
+        text, citations = compose(parts, list_items=self.list_items, note=note)
+        status = overall_status([d for _, d in parts])
+        main = next((d for _, d in parts if d.status == status), parts[0][1])
+        ans = Answer(question=str(question), status=status, answer=text, citations=citations,
+                     question_type=q.answer_type, rewritten_question=rewritten, notes=list(q.notes),
+                     probability=main.probability,
+                     parts=[{"text": ev.part.text, "answer_type": ev.part.answer_type, "status": d.status,
+                             "probability": round(d.probability, 4)} for ev, d in parts] if len(parts) > 1 else [])
+        if explain:
+            ans.explain = {"parts": [{"text": ev.part.text, "answer_type": ev.part.answer_type,
+                                      "terms": [[t.text, round(t.idf, 3), t.df] for t in ev.part.terms],
+                                      "features": {k: round(v, 4) for k, v in ev.features.items()},
+                                      "probabilities": {k: round(v, 4) for k, v in d.probabilities.items()},
+                                      "contributions": self.models.status.contributions(ev.features),
+                                      "best_units": [{"text": u.text[:80], "score": round(u.score, 4),
+                                                      "section": u.hit.chunk.section,
+                                                      "features": {k: round(v, 4) for k, v in u.features.items()}}
+                                                     for u in ev.units[:3]]}
+                                     for ev, d in parts]}
+        t3 = time.perf_counter()
         if self.answerer_name == "llm":
-            ans = self.llm.answer(q, hits, ans)
-        timings["retrieve"] += (t1 - t0) * 1000
-        timings["answer"] += (time.perf_counter() - t1) * 1000
+            ans = self.llm.answer(q, self.screen.hits(hit_lists[0]), ans)
+        ans = self.screen.flag(ans, hit_lists[0])
+        t4 = time.perf_counter()
+        ans.timings_ms = {"analyse": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
+                          "answer": (t4 - t2) * 1000, "total": (t4 - t0) * 1000}
         return ans
+
+    def _scope_note(self, q: Question) -> str:
+        if q.places:
+            return f"这些文件只涉及{self.vocab.home_places[0] if self.vocab.home_places else '本地'}及国家法律法规，没有关于{'、'.join(q.places)}的内容。"
+        return ""

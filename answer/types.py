@@ -29,6 +29,7 @@ class Citation:
     path: list[str] = field(default_factory=list)
     quote: str = ""
     near_miss: bool = False
+    flags: list[str] = field(default_factory=list)  # "instruction": the passage addresses a model/reader
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,6 +48,9 @@ class Answer:
     rewritten_question: str | None = None
     answerer: str = "extractive"
     notes: list[str] = field(default_factory=list)
+    probability: float | None = None       # P(status) from the calibrated status model
+    parts: list[dict] = field(default_factory=list)  # per sub-question: text, type, status, probability
+    explain: dict | None = None            # feature values behind the status (ask --explain)
 
     def to_dict(self) -> dict:
         d = {
@@ -62,6 +66,12 @@ class Answer:
             d["rewritten_question"] = self.rewritten_question
         if self.notes:
             d["notes"] = list(self.notes)
+        if self.probability is not None:
+            d["probability"] = round(self.probability, 4)
+        if self.parts:
+            d["parts"] = self.parts
+        if self.explain is not None:
+            d["explain"] = self.explain
         return d
 
     @classmethod
@@ -77,4 +87,85 @@ class Answer:
             rewritten_question=d.get("rewritten_question"),
             answerer=d.get("answerer", "extractive"),
             notes=d.get("notes", []),
+            probability=d.get("probability"),
+            parts=d.get("parts", []),
+            explain=d.get("explain"),
         )
+
+
+# ---- records between the stages of the answer path -----------------------------------------------
+# analyse (Question, Part, Term) → retrieve (Hit lists per part) → evidence (Unit, PartEvidence)
+# → decide (Decision) → compose (Answer) → verify (Answer)
+
+ANSWER_TYPES = ("penalty", "who", "when", "list", "number", "definition", "yesno", "open")
+
+
+@dataclass
+class Term:
+    """A key term of a question with its weight (corpus IDF) and the forms it may take in a document."""
+
+    text: str
+    idf: float
+    forms: tuple[str, ...] = ()  # aliases from the vocabulary (环评 → 环境影响评价)
+    df: int = 0                  # chunks containing it (0: an everyday word the documents never use)
+
+
+@dataclass
+class Part:
+    """One sub-question: the clause that asks, what kind of answer it wants, and its retrieval query."""
+
+    text: str
+    answer_type: str
+    query: str
+    terms: list[Term] = field(default_factory=list)
+
+
+@dataclass
+class Question:
+    """A validated, analysed question."""
+
+    raw: str
+    text: str
+    english: bool
+    parts: list[Part]
+    context: str = ""                                    # the situation the message describes
+    terms: list[Term] = field(default_factory=list)      # key terms of the whole message
+    years: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)      # places outside the home region
+    articles: list[str] = field(default_factory=list)    # 第九十条 (also from "Article 90")
+    named_docs: list[str] = field(default_factory=list)  # doc ids whose titles the question names
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def answer_type(self) -> str:
+        return self.parts[0].answer_type if self.parts else "open"
+
+
+@dataclass
+class Unit:
+    """A candidate piece of evidence: one sentence (or the whole passage) of a retrieved chunk."""
+
+    hit: object                      # retrieval.types.Hit (typed loosely: answer sits above retrieval)
+    text: str
+    index: int                       # sentence number in the chunk; -1 = the whole passage
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0               # P(this unit states the answer) from the unit model
+
+
+@dataclass
+class PartEvidence:
+    """The scored evidence for one part: its hits, its units (best first) and the aggregate features."""
+
+    part: Part
+    hits: list = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Decision:
+    """The calibrated status of one part, with the probability behind it."""
+
+    status: Status
+    probability: float
+    probabilities: dict[str, float] = field(default_factory=dict)

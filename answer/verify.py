@@ -4,8 +4,25 @@ cited passages; instruction-looking text inside passages is treated as data and 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-from policy_assistant.answer.sentences import cn_numbers_in, norm, numbers_in, split_sentences
+from policy_assistant.corpus.text import split_sentences
+
+
+def norm(text: str) -> str:
+    """Matching form: NFKC, lower case, no whitespace."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def numbers_in(text: str) -> set[str]:
+    """Arabic numbers stated in ``text`` (normalised, commas and % removed)."""
+    t = unicodedata.normalize("NFKC", text)
+    return {n for n in (m.group(0).replace(",", "").rstrip("%") for m in re.finditer(r"\d+(?:[.,]\d+)*%?", t)) if n}
+
+
+def cn_numbers_in(text: str) -> set[str]:
+    """Chinese numerals of two or more characters in ``text``."""
+    return {m.group(0) for m in re.finditer(r"[〇○一二两三四五六七八九十百千万亿]{2,12}", norm(text))}
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 # Quoted phrases (no line breaks inside; ASCII "…" only for short terms such as "十四五").
@@ -64,3 +81,66 @@ def check_grounding(answer_text: str, passages: dict[int, str], question: str = 
     if is_instruction(body):
         problems.append("回答包含疑似执行了文件中指令的内容")
     return problems
+
+
+# ---- the extractive path: the status never contradicts the citations --------------------------------
+
+CONSISTENCY_MIN_SCORE = 0.2   # a sentence stating the asked detail with at least this unit score answers
+CHECKED_TYPES = {"penalty": "penalty", "number": "number", "when": "date", "who": "who"}
+
+
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+
+
+def scope_conflict(question, hit, vocab) -> str | None:
+    """Why the documents cannot answer the question as scoped, or None.
+
+    - ``year``: the question asks about a year, and the passage (with its document title) is dated
+      other years only — a 2021 target does not state the 2022 one;
+    - ``place``: the question names a place outside the home region, and the passage belongs to a
+      document of the home region.
+    """
+    if question is None or hit is None:
+        return None
+    c = hit.chunk
+    if question.years:
+        years = set(_YEAR.findall(f"{c.doc_title} {c.section} {c.text}"))
+        if years and not years & set(question.years):
+            return "year"
+    if question.places and any(p in c.doc_title for p in vocab.home_places):
+        return "place"
+    return None
+
+
+def make_consistent(ev, decision, vocab, question=None):
+    """Keep the status in line with the evidence, after the status model:
+
+    - a part whose best evidence is out of the question's scope (another year, another place) is not
+      answered by it: not_specified for another year, not_found for another place;
+    - a not_specified / not_found part that would cite a passage stating the asked kind of detail (a fine
+      for a penalty question, a figure for a number question …) either is answered by that sentence
+      (when the unit model finds it relevant enough) or does not cite that passage. Mutates ``ev.units``.
+    """
+    from policy_assistant.answer.types import Decision
+
+    if decision.status == "answered" and ev.units:
+        conflict = scope_conflict(question, ev.units[0].hit, vocab)
+        if conflict:
+            status = "not_specified" if conflict == "year" else "not_found"
+            return Decision(status, decision.probabilities.get(status, 0.0), {**decision.probabilities, "scope": 1.0})
+    kind = CHECKED_TYPES.get(ev.part.answer_type)
+    if decision.status == "answered" or kind is None:
+        return decision
+    stating = [u for u in ev.units if u.index >= 0 and vocab.states(kind, u.text)]
+    if not stating:
+        return decision
+    best = max(stating, key=lambda u: u.score)
+    if best.score >= CONSISTENCY_MIN_SCORE and best.features.get("p_cov", 0.0) >= 0.5 \
+            and scope_conflict(question, best.hit, vocab) is None:
+        ev.units.remove(best)
+        ev.units.insert(0, best)
+        return Decision("answered", decision.probabilities.get("answered", best.score),
+                        {**decision.probabilities, "consistency": 1.0})
+    stating_chunks = {u.hit.chunk.chunk_id for u in ev.units if u.index >= 0 and vocab.states(kind, u.text)}
+    ev.units = [u for u in ev.units if u.hit.chunk.chunk_id not in stating_chunks]
+    return decision

@@ -12,27 +12,14 @@ from policy_assistant.corpus.text import normalize_query
 
 jieba.setLogLevel(60)  # silence jieba's dictionary-loading chatter on stderr
 
-# Terms that must stay whole even where the corpus does not quote them.
-SEED_TERMS = (
-    "排污许可", "排污许可证", "黑臭水体", "河湖长制", "河长制", "三线一单", "八大攻坚行动", "七大示范工程",
-    "四个清单", "蓝天保卫战", "碧水保卫战", "净土保卫战", "铊污染", "专项治理", "攻坚行动", "示范工程",
-    "生态环境", "主管部门", "生态环境主管部门", "按日连续处罚", "环境影响评价", "环评", "碳排放权",
-    "碳排放配额", "重点排放单位", "生态保护补偿", "细颗粒物", "PM2.5", "臭氧", "优良率", "森林覆盖率",
-    "湿地保护率", "专家工作室", "饮用水水源", "危险废物", "固体废物", "噪声污染", "重污染天数",
-    "挥发性有机物", "化学需氧量", "氨氮", "氮氧化物", "责令改正", "罚款", "牵头", "铊",
-)
-STOP_WORDS = frozenset(
-    "的 了 和 与 及 或 等 是 在 对 为 由 将 把 被 其 之 以 于 从 向 并 且 也 都 而 就 这 那 有 个 中 上 下 "
-    "吗 呢 吧 啊 么 什么 多少 哪些 哪个 哪 谁 怎么 如何 是否 可以 应当 按照 依照 规定 有关 进行 "
-    "a an the of to in on for and or is are was be what which who how when does do by with".split()
-)
 _QUOTED = re.compile(r"[\"“《「]([^\"”》」\n]{2,16})[\"”》」]")
 _TOKEN_OK = re.compile(r"[\w\u3400-\u9fff]")
 
 
 def build_domain_terms(documents: Iterable[Document], chunks: Iterable[Chunk]) -> list[str]:
-    """Quoted terms, 《titles》, heading keywords and seed terms, deduplicated and sorted."""
-    terms: set[str] = set(SEED_TERMS)
+    """Quoted terms, 《titles》 and heading keywords, deduplicated and sorted (the vocabulary file's
+    ``[terms] keep_whole`` are added by the index builder)."""
+    terms: set[str] = set()
     for doc in documents:
         short = re.sub(r"^中华人民共和国", "", doc.title)
         terms.update({doc.title, short})
@@ -48,10 +35,13 @@ def build_domain_terms(documents: Iterable[Document], chunks: Iterable[Chunk]) -
     return sorted(terms)
 
 
-def make_tokenizer(domain_terms: Iterable[str] = ()) -> Callable[[str], list[str]]:
+def make_tokenizer(domain_terms: Iterable[str] = (), stop_words: Iterable[str] | None = None) -> Callable[[str], list[str]]:
     """A ``str -> list[str]`` tokenizer for BM25: normalised, jieba with the domain dictionary,
-    stop-words and punctuation removed, ASCII lower-cased. Each call builds its own jieba instance
-    so different corpora do not share a dictionary."""
+    stop-words (default: the vocabulary file's) and punctuation removed, ASCII lower-cased. Each call
+    builds its own jieba instance so different corpora do not share a dictionary."""
+    from policy_assistant.corpus.vocabulary import load_vocabulary
+
+    stop = frozenset(stop_words) if stop_words is not None else load_vocabulary().stop_words
     tk = jieba.Tokenizer()
     tk.initialize()  # jieba logs to stderr here; the cost (~1 s) is paid once
     for term in domain_terms:
@@ -61,7 +51,7 @@ def make_tokenizer(domain_terms: Iterable[str] = ()) -> Callable[[str], list[str
         out = []
         for tok in tk.lcut(normalize_query(text)):
             tok = tok.strip().lower()
-            if tok and tok not in STOP_WORDS and _TOKEN_OK.search(tok):
+            if tok and tok not in stop and _TOKEN_OK.search(tok):
                 out.append(tok)
         return out
 

@@ -107,3 +107,25 @@ def _continues(prev: str, line: str) -> bool:
     if re.match(r"^第[一二三四五六七八九十百千零〇两]+[编章节]", prev):
         return False
     return prev[-1] not in "。：:；;！!？?"
+
+
+UNIT_MAX_CHARS = 160  # a sentence longer than this is cut at its clauses (one quotable, embeddable unit)
+
+
+def split_units(text: str, max_chars: int = UNIT_MAX_CHARS) -> list[str]:
+    """The evidence units of a passage: its sentences, a very long one cut at clauses (，：) into pieces
+    of at most ``max_chars``. The index embeds exactly these, the answer path scores exactly these."""
+    out: list[str] = []
+    for s in split_sentences(text):
+        if len(s) <= max_chars:
+            out.append(s)
+            continue
+        piece = ""
+        for clause in re.split(r"(?<=[，,：:])", s):
+            if piece and len(piece) + len(clause) > max_chars:
+                out.append(piece)
+                piece = ""
+            piece += clause
+        if piece:
+            out.append(piece)
+    return out

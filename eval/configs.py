@@ -113,7 +113,8 @@ class ConfiguredRetriever:
     def __getattr__(self, name):
         return getattr(self.base, name)
 
-    def search(self, query, k=None, doc_ids=None, doc_types=None, mode="hybrid", uncapped=False) -> list[Hit]:
+    def search(self, query, k=None, doc_ids=None, doc_types=None, mode="hybrid", uncapped=False, *,
+               qvec=None, exclude=None) -> list[Hit]:
         """``mode`` is ignored (the configuration's mode applies); ``uncapped`` skips ``max_k`` (for
         measuring the ranking to depth 10)."""
         cfg = self.config
@@ -123,16 +124,18 @@ class ConfiguredRetriever:
         if not cfg.title_scoping:
             doc_ids = None
         if cfg.mode == "sum":
-            return self._score_sum(query, k, doc_ids, doc_types)
-        return self.base.search(query, k=k, doc_ids=doc_ids, doc_types=doc_types, mode=cfg.mode)
+            return self._score_sum(query, k, doc_ids, doc_types, qvec, exclude)
+        return self.base.search(query, k=k, doc_ids=doc_ids, doc_types=doc_types, mode=cfg.mode, qvec=qvec,
+                                exclude=exclude)
 
-    def _score_sum(self, query, k, doc_ids, doc_types) -> list[Hit]:
+    def _score_sum(self, query, k, doc_ids, doc_types, qvec=None, exclude=None) -> list[Hit]:
         """Fuse by ``w_d·minmax(cosine) + w_b·minmax(bm25)`` over the union of the same two candidate
         lists RRF uses (top ``candidate_k`` of each); a score missing from one list counts as that list's
         minimum."""
         n = max(self.candidate_k, k)
-        dense = self.base.search(query, k=n, doc_ids=doc_ids, doc_types=doc_types, mode="dense")
-        bm25 = self.base.search(query, k=n, doc_ids=doc_ids, doc_types=doc_types, mode="bm25")
+        dense = self.base.search(query, k=n, doc_ids=doc_ids, doc_types=doc_types, mode="dense", qvec=qvec,
+                                 exclude=exclude)
+        bm25 = self.base.search(query, k=n, doc_ids=doc_ids, doc_types=doc_types, mode="bm25", exclude=exclude)
         d_by = {h.chunk.chunk_id: h for h in dense}
         b_by = {h.chunk.chunk_id: h for h in bm25}
         ids = list(dict.fromkeys([*d_by, *b_by]))

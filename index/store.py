@@ -16,6 +16,8 @@ and each version folder::
     documents.json      document metadata (Document.to_meta() + n_chunks)
     domain_terms.txt    the jieba domain dictionary, one term a line (queries tokenize like the index)
     bm25_tokens.jsonl   the BM25 tokens of each chunk (reused by incremental builds)
+    units.npy           float16 vectors of every evidence unit (sentence) of every chunk, in chunk order
+    unit_offsets.npy    int64 row offsets: chunk i's units are rows offsets[i]:offsets[i+1]
 
 A build writes a new version folder completely, then replaces ``INDEX.json`` with one atomic rename:
 a reader sees the old version or the new one, never a half-swapped folder, and a reader whose version
@@ -65,6 +67,8 @@ CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.json"
 TERMS = "domain_terms.txt"
 TOKENS = "bm25_tokens.jsonl"
+UNITS = "units.npy"                 # float16 (n_units, dim): passage-role vectors of the evidence units
+UNIT_OFFSETS = "unit_offsets.npy"   # int64 (n_chunks + 1): chunk i's units are rows offsets[i]:offsets[i+1]
 
 VERSION_RE = re.compile(r"v-\d{8}T\d{6}-\d+-\d+")
 TMP_RE = re.compile(r"\.tmp-\d+-\d+")
@@ -344,6 +348,12 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
             f.write(json.dumps(d, ensure_ascii=False) + "\n")
 
 
+def write_units(folder: Path, vectors: np.ndarray, offsets: np.ndarray) -> None:
+    """The unit vectors and their per-chunk offsets as plain .npy files (no pickle)."""
+    np.save(folder / UNITS, np.ascontiguousarray(vectors, dtype=np.float16), allow_pickle=False)
+    np.save(folder / UNIT_OFFSETS, np.ascontiguousarray(offsets, dtype=np.int64), allow_pickle=False)
+
+
 def write_tokens(path: Path, token_lists: list[list[str]]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for tokens in token_lists:
@@ -465,6 +475,8 @@ class StoredIndex:
     domain_terms: list[str]
     bm25_dir: Path
     warnings: list[str] = field(default_factory=list)
+    units: np.ndarray | None = None          # float16 unit vectors (None: an index without them)
+    unit_offsets: np.ndarray | None = None
 
 
 def load_version(version_dir: Path, embedder_name: str | None = None, dim: int | None = None) -> StoredIndex:
@@ -490,8 +502,17 @@ def load_version(version_dir: Path, embedder_name: str | None = None, dim: int |
             f"index at {version_dir} is inconsistent: {index.ntotal} vectors of dim {index.d} "
             f"for {len(chunks)} chunks (manifest dim {want_dim})", REBUILD)
     vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)
+    units = offsets = None
+    if UNITS in (manifest.get("files") or {}):
+        try:
+            units = np.load(version_dir / UNITS, allow_pickle=False)
+            offsets = np.load(version_dir / UNIT_OFFSETS, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"cannot read the unit vectors at {version_dir}: {exc}", REBUILD) from exc
+        if offsets.shape != (len(chunks) + 1,) or units.shape != (int(offsets[-1]), want_dim):
+            raise IndexCorruptError(f"unit vectors at {version_dir} do not match the chunks", REBUILD)
     return StoredIndex(version_dir, manifest, chunks, hashes, np.asarray(vectors, dtype=np.float32), index,
-                       documents, terms, version_dir / BM25_DIR)
+                       documents, terms, version_dir / BM25_DIR, units=units, unit_offsets=offsets)
 
 
 def load_stored(index_dir: Path, embedder_name: str | None = None, dim: int | None = None) -> StoredIndex:

@@ -32,6 +32,7 @@ import numpy as np
 
 from policy_assistant.core.errors import CorpusError, QuestionError
 from policy_assistant.corpus.model import DOC_TYPES, Chunk
+from policy_assistant.corpus.vocabulary import Vocabulary, load_vocabulary
 from policy_assistant.index.bm25 import bm25_scores, load_bm25
 from policy_assistant.index.embedders import Embedder, make_embedder
 from policy_assistant.retrieval.expand import (
@@ -51,7 +52,9 @@ class HybridRetriever:
     def __init__(self, *, chunks: list[Chunk], documents: list[dict], manifest: dict, faiss_index,
                  vectors: np.ndarray, bm25, embedder: Embedder, tokenize: Callable[[str], list[str]],
                  candidate_k: int = 30, rrf_k: int = 60, top_k: int = 5,
-                 dense_weight: float = 1.0, bm25_weight: float = 1.0, path: Path | None = None):
+                 dense_weight: float = 1.0, bm25_weight: float = 1.0, path: Path | None = None,
+                 vocabulary: Vocabulary | None = None, units: np.ndarray | None = None,
+                 unit_offsets: np.ndarray | None = None):
         self.chunks = chunks
         self.documents = documents
         self.manifest = manifest
@@ -63,6 +66,7 @@ class HybridRetriever:
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
         self.path = path
+        self.vocabulary = vocabulary if vocabulary is not None else load_vocabulary()
         # query-time refinements (see retrieval/expand.py); attributes so experiments can switch them
         self.expand = True            # BM25 query expansion (everyday / English words → document terms)
         self.sum_weight = 1.5         # + weight · min-max score sum (hybrid of RRF and score fusion)
@@ -78,6 +82,9 @@ class HybridRetriever:
         self._bm25_model = bm25
         self._doc_ids = np.array([c.doc_id for c in chunks], dtype=object)
         self._doc_types = np.array([c.doc_type for c in chunks], dtype=object)
+        self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self._units = units
+        self._unit_offsets = unit_offsets
 
     @classmethod
     def load(cls, settings, *, embedder: Embedder | None = None,
@@ -108,7 +115,22 @@ class HybridRetriever:
                    faiss_index=stored.faiss_index, vectors=stored.vectors, bm25=bm25, embedder=embedder,
                    tokenize=tokenizer_factory(stored.domain_terms),
                    candidate_k=settings.candidate_k, rrf_k=settings.rrf_k, top_k=settings.top_k,
-                   dense_weight=settings.dense_weight, bm25_weight=settings.bm25_weight, path=index_dir)
+                   dense_weight=settings.dense_weight, bm25_weight=settings.bm25_weight, path=index_dir,
+                   vocabulary=load_vocabulary(getattr(settings, "vocabulary", "") or None),
+                   units=stored.units, unit_offsets=stored.unit_offsets)
+
+    def unit_vectors(self, chunk: Chunk, texts: list[str]) -> np.ndarray | None:
+        """The stored vectors of ``chunk``'s evidence units (``texts`` as split by corpus.text.split_units),
+        or None when the index has none or the split differs."""
+        if self._units is None:
+            return None
+        i = self._row.get(chunk.chunk_id)
+        if i is None:
+            return None
+        a, b = int(self._unit_offsets[i]), int(self._unit_offsets[i + 1])
+        if b - a != len(texts):
+            return None
+        return self._units[a:b].astype(np.float32)
 
     # ---- filters -------------------------------------------------------------------------------
 
@@ -167,12 +189,15 @@ class HybridRetriever:
         return order, scores
 
     def search(self, query: str, k: int | None = None, doc_ids: Iterable[str] | None = None,
-               doc_types: Iterable[str] | None = None, mode: str = "hybrid") -> list[Hit]:
+               doc_types: Iterable[str] | None = None, mode: str = "hybrid", *, qvec: np.ndarray | None = None,
+               exclude: Iterable[str] | None = None) -> list[Hit]:
         """The ``k`` best chunks for ``query`` (normalised: 繁→简, full-width→half-width, spaces).
 
         ``doc_ids`` (ids, titles or unique parts of titles) and ``doc_types`` restrict the search.
         ``mode``: ``"hybrid"`` (fusion of both), ``"dense"`` or ``"bm25"``. ``Hit.score`` is the fused
         score in hybrid mode, the cosine similarity in dense mode and the BM25 score in bm25 mode.
+        ``qvec``: the query's vector when the caller embedded it already (several queries in one batch);
+        ``exclude``: chunk ids never returned (e.g. a passage held out when generating training data).
         """
         from policy_assistant.corpus.text import normalize_query
 
@@ -185,18 +210,25 @@ class HybridRetriever:
         if k <= 0 or not self.chunks:
             return []
         mask = self._mask(doc_ids, doc_types)
+        if exclude:
+            rows = [self._row[c] for c in exclude if c in self._row]
+            if rows:
+                mask = np.ones(len(self.chunks), dtype=bool) if mask is None else mask.copy()
+                mask[rows] = False
         if mask is not None and not mask.any():
             return []
         n_cand = min(max(self.candidate_k, k), len(self.chunks))
 
-        qvec = None
         dense_ids = np.zeros(0, dtype=np.int64)
         if mode in ("hybrid", "dense"):
-            qvec = self.embedder.embed_queries([q])[0]
+            if qvec is None:
+                qvec = self.embedder.embed_queries([q])[0]
             dense_ids, _ = self._dense_candidates(qvec, n_cand, mask)
+        else:
+            qvec = None
         bm25_ids, bm25_all = (np.zeros(0, dtype=np.int64), None)
         if mode in ("hybrid", "bm25"):
-            bq = expand_bm25_query(q) if self.expand else q
+            bq = expand_bm25_query(q, self.vocabulary) if self.expand else q
             bm25_ids, bm25_all = self._bm25_candidates(bq, n_cand, mask)
 
         boosted: list[int] = []
@@ -207,7 +239,7 @@ class HybridRetriever:
                        and (mask is None or mask[i])]
         named: list[str] = []
         if mode == "hybrid" and self.title_boost and not doc_ids:
-            named = named_doc_ids(q, self.documents)
+            named = named_doc_ids(q, self.documents, self.vocabulary)
 
         dense_rank = {int(i): r for r, i in enumerate(dense_ids, 1)}
         bm25_rank = {int(i): r for r, i in enumerate(bm25_ids, 1)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from answer_helpers import LexicalRetriever, make_chunk
+from answer_helpers import make_chunk, small_retriever
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
@@ -27,8 +27,17 @@ def _chunks():
     ]
 
 
+_RETRIEVER = {}
+
+
+def _retriever():
+    if "r" not in _RETRIEVER:
+        _RETRIEVER["r"] = small_retriever(_chunks())
+    return _RETRIEVER["r"]
+
+
 def _assistant(model):
-    return Assistant(LexicalRetriever(_chunks()), llm_answerer=LLMAnswerer(model))
+    return Assistant(_retriever(), llm_answerer=LLMAnswerer(model))
 
 
 def test_prompts_are_files_and_load():
@@ -98,12 +107,12 @@ def test_not_specified_output_and_status_parsing():
 def test_llm_chain_with_retriever_runs_end_to_end():
     out = "状态: answered\nPM2.5年均浓度控制在39ug/m3以下[1]。"
     llm = LLMAnswerer(FakeListChatModel(responses=[out]))
-    chain = llm.build_chain(LexicalRetriever(_chunks()))
+    chain = llm.build_chain(_retriever())
     assert "39ug/m3" in chain.invoke("PM2.5年均浓度目标是多少?")
 
 
 def test_chat_model_is_built_lazily_and_config_is_checked(monkeypatch):
-    a = Assistant(LexicalRetriever(_chunks()), settings=Settings())
+    a = Assistant(_retriever(), settings=Settings())
     assert a._llm is None and a.answerer_name == "extractive"
     a.ask("PM2.5年均浓度目标是多少?")
     assert a._llm is None  # extractive path never constructs a chat model

