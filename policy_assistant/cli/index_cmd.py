@@ -129,11 +129,14 @@ def _short(text: str, n: int = 160) -> str:
 
 
 def cmd_search(args) -> int:
+    from policy_assistant.cli import StaleWarning, text_argument
     from policy_assistant.retrieval.search import HybridRetriever
 
     settings = settings_from_args(args)
+    question = text_argument(args.question)
     retriever = HybridRetriever.load(settings)
-    hits = retriever.search(args.question, k=args.k, doc_ids=args.doc, doc_types=args.doc_type, mode=args.mode)
+    StaleWarning(settings, retriever).check()
+    hits = retriever.search(question, k=args.k, doc_ids=args.doc, doc_types=args.doc_type, mode=args.mode)
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0
