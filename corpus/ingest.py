@@ -160,29 +160,30 @@ def _folder_problem(d: Path) -> CorpusError | None:
     return None
 
 
-def _entry_problem(entry: os.DirEntry) -> str | None:
-    """A warning for a corpus entry that cannot be read (broken or looping symbolic link …), else ``None``."""
+def _entry_stat(entry: os.DirEntry, warnings: list[str]) -> os.stat_result | None:
+    """The entry's stat (links followed); a warning for one that cannot be read (broken or looping link …)."""
     try:
-        entry.stat()
+        return entry.stat()
     except OSError as exc:
         if entry.is_symlink() and exc.errno == errno.ENOENT:
             fix = f"the symbolic link points to {os.readlink(entry.path)!r}, which does not exist: fix or remove the link"
         else:
             fix = os_error_fix(exc, f"the file {entry.name}")
-        return f"{entry.name}: cannot read ({exc.strerror}) — {fix}"
-    return None
+        warnings.append(f"{entry.name}: cannot read ({exc.strerror}) — {fix}")
+        return None
 
 
-def iter_corpus_files(dirs: list[Path], warnings: list[str], allow_missing: bool = False) -> list[Path]:
-    """Supported files in the folders (sorted). Other files and unreadable entries become warnings.
+def scan_corpus(dirs: list[Path], warnings: list[str], allow_missing: bool = False) -> list[tuple[str, os.stat_result]]:
+    """``(path, stat)`` of the supported files in the folders, sorted by name within each folder.
 
-    A folder that does not exist (or is not a folder) raises :class:`CorpusError` — its documents would
-    silently drop out of the index — unless ``allow_missing``, which makes it a warning.
+    Other files and unreadable entries become warnings. A folder that does not exist (or is not a
+    folder) raises :class:`CorpusError` — its documents would silently drop out of the index — unless
+    ``allow_missing``, which makes it a warning. One stat() per entry and plain strings: the
+    stale-index check runs this before answering.
     """
-    files: list[Path] = []
+    files: list[tuple[str, os.stat_result]] = []
     for d in dirs:
-        d = Path(d)
-        problem = _folder_problem(d)
+        problem = _folder_problem(Path(d))
         if problem is None:
             try:
                 entries = sorted(os.scandir(d), key=lambda e: e.name)
@@ -198,19 +199,21 @@ def iter_corpus_files(dirs: list[Path], warnings: list[str], allow_missing: bool
             name = entry.name
             if name.startswith(".") or name.lower() == "readme.md":
                 continue
-            bad = _entry_problem(entry)
-            if bad:
-                warnings.append(bad)
+            st = _entry_stat(entry, warnings)
+            if st is None or stat.S_ISDIR(st.st_mode):
                 continue
-            if entry.is_dir():
-                continue
-            suffix = Path(name).suffix
+            suffix = os.path.splitext(name)[1]
             if suffix.lower() not in SUPPORTED_SUFFIXES:
                 warnings.append(f"{name}: skipped, unsupported file type {suffix or '(none)'} "
                                 f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
                 continue
-            files.append(d / name)
+            files.append((os.path.join(d, name), st))
     return files
+
+
+def iter_corpus_files(dirs: list[Path], warnings: list[str], allow_missing: bool = False) -> list[Path]:
+    """The paths of :func:`scan_corpus`."""
+    return [Path(p) for p, _ in scan_corpus(dirs, warnings, allow_missing)]
 
 
 @dataclass(frozen=True)

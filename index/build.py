@@ -255,7 +255,9 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
             }
             sources = getattr(corpus, "sources", None)
             if sources is not None:  # every corpus file seen: index/freshness.py tells when the corpus changed
-                manifest["sources"] = {str(src.path): src.to_record() for src in sources}
+                from policy_assistant.index.freshness import source_records
+
+                manifest["sources"] = source_records(sources)
             store.write_json(tmp / store.MANIFEST, manifest)
             version_dir = store.commit_version(tmp, index_dir)
         except BaseException as exc:

@@ -9,12 +9,13 @@ Results are reused for ``min_interval`` seconds, so calling it before every ques
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from policy_assistant.corpus.ingest import iter_corpus_files
+from policy_assistant.corpus.ingest import scan_corpus
 from policy_assistant.corpus.model import sha256_file
 
 BUILD_FIX = "run `policy-assistant index build`"
@@ -80,17 +81,16 @@ class FreshnessChecker:
         title = self._titles.get(doc_id) if doc_id else None
         return f"《{title}》" if title else Path(path).name
 
-    def _same_bytes(self, path: Path, record: dict, size: int, mtime_ns: int) -> bool:
+    def _same_bytes(self, path: str, record: dict, size: int, mtime_ns: int) -> bool:
         if record.get("size") == size and record.get("mtime_ns") == mtime_ns:
             return True
-        key = str(path)
-        known = self._hashes.get(key)
+        known = self._hashes.get(path)
         if known is None or (known.size, known.mtime_ns) != (size, mtime_ns):
             try:
                 known = _Hashed(size, mtime_ns, sha256_file(path))
             except OSError:
                 return False
-            self._hashes[key] = known
+            self._hashes[path] = known
         return known.sha256 == record.get("sha256")
 
     def check(self, force: bool = False) -> Staleness:
@@ -109,24 +109,18 @@ class FreshnessChecker:
     def _compare(self) -> Staleness:
         recorded = dict(self.sources or {})
         added, changed = [], []
-        files = iter_corpus_files(self.corpus_dirs, [], allow_missing=True)
-        for path in files:
-            record = recorded.pop(str(path), None)
-            try:
-                st = path.stat()
-            except OSError:
-                if record is not None:
-                    changed.append(self._label(str(path), record))
-                continue
+        files = scan_corpus(self.corpus_dirs, [], allow_missing=True)
+        for path, st in files:
+            record = recorded.pop(path, None)
             if record is None:
-                added.append(path.name)
+                added.append(os.path.basename(path))
             elif not self._same_bytes(path, record, st.st_size, st.st_mtime_ns):
-                changed.append(self._label(str(path), record))
+                changed.append(self._label(path, record))
         removed = [self._label(p, r) for p, r in recorded.items()]
         return Staleness(tuple(added), tuple(changed), tuple(sorted(removed)), len(files))
 
 
-def stale_warning(manifest: dict, corpus_dirs) -> str | None:
-    """One line for a command-line front end when the index no longer matches the corpus, else ``None``."""
-    result = FreshnessChecker(manifest, corpus_dirs).check(force=True)
-    return result.message() if result.stale else None
+def source_records(sources) -> dict[str, dict]:
+    """``manifest["sources"]``: the ingest's :class:`~corpus.ingest.SourceFile` records by path."""
+    return {str(src.path): src.to_record() for src in sources}
+

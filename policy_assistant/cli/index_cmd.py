@@ -116,6 +116,16 @@ def cmd_info(args) -> int:
     if emb.get("name") != settings.embedder:
         print(f"  ! the configuration asks for embedder {settings.embedder!r}: rebuild with "
               "`policy-assistant index build`")
+    from policy_assistant.index.freshness import FreshnessChecker
+
+    fresh = FreshnessChecker(manifest, settings.corpus_dirs)
+    if not fresh.supported:
+        print("  ! built before corpus files were recorded: rebuild with `policy-assistant index build` to be told "
+              "when the corpus changes")
+    elif fresh.check().stale:
+        print(f"  ! {fresh.check().message()}")
+    else:
+        print(f"  up to date with the corpus folders ({fresh.check().checked_files} files)")
     docs = manifest.get("documents", {})
     print(f"  {manifest.get('n_documents')} documents, {manifest.get('n_chunks')} chunks:")
     for d in sorted(docs.values(), key=lambda d: (d.get("doc_type", ""), d.get("title", ""))):
