@@ -51,7 +51,7 @@ def _json_line(n: int, s: str) -> BatchLine:
     try:
         obj = json.loads(s)
     except json.JSONDecodeError as exc:
-        return BatchLine(n, s, QuestionError(f"line {n} is malformed JSON ({exc.msg} at column {exc.colno})",
+        return BatchLine(n, s, QuestionError(f"line {n} is malformed JSON ({exc.msg}: column {exc.colno})",
                                              JSONL_HINT))
     q = obj.get("q", obj.get("question")) if isinstance(obj, dict) else None
     if not isinstance(q, str) or not q.strip():

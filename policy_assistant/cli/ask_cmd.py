@@ -35,9 +35,12 @@ def read_batch(path: str) -> list:
 def _resolve_docs(assistant, docs: list[str] | None) -> list[str] | None:
     if not docs:
         return None
+    from policy_assistant.cli import text_argument
+
     r = assistant.retriever
     ids = []
     for d in docs:
+        d = text_argument(d, "document name")
         ids.append(r.resolve_doc(d) if hasattr(r, "resolve_doc") else d)
     return ids
 

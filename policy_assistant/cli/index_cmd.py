@@ -146,7 +146,8 @@ def cmd_search(args) -> int:
     question = text_argument(args.question)
     retriever = HybridRetriever.load(settings)
     StaleWarning(settings, retriever).check()
-    hits = retriever.search(question, k=args.k, doc_ids=args.doc, doc_types=args.doc_type, mode=args.mode)
+    docs = [text_argument(d, "document name") for d in args.doc] if args.doc else None
+    hits = retriever.search(question, k=args.k, doc_ids=docs, doc_types=args.doc_type, mode=args.mode)
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0
