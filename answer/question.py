@@ -13,6 +13,7 @@ from policy_assistant.answer import thresholds as T
 from policy_assistant.answer.glossary import english_articles, english_terms, is_english
 from policy_assistant.answer.sentences import content_chars
 from policy_assistant.core.errors import QuestionError
+from policy_assistant.corpus.text import check_question_text
 
 QTYPES = ("figure", "list", "who", "when", "penalty", "definition", "yesno", "open")
 QTYPE_LABELS_ZH = {
@@ -115,6 +116,7 @@ def clean_question(raw: str) -> tuple[str, list[str]]:
     if raw is None or not str(raw).strip():
         raise QuestionError("问题是空的 (the question is empty)", "请输入一个关于文件内容的问题,例如“PM2.5年均浓度目标是多少?”")
     text = str(raw)
+    check_question_text(text)
     if len(text) > T.MAX_QUESTION_CHARS:
         notes.append(f"问题过长({len(text)}字),只使用了前{T.MAX_QUESTION_CHARS}字")
         text = text[: T.MAX_QUESTION_CHARS]

@@ -21,6 +21,7 @@ from policy_assistant.app_pages.common import (
     retriever_of,
     section_context,
     show_error,
+    stale_index_notice,
 )
 from policy_assistant.core.errors import PolicyAssistantError
 
@@ -241,6 +242,7 @@ def main() -> None:
     if not turns and not question:
         _empty_state()
     assistant = get_assistant(settings)
+    stale_index_notice(settings, assistant)
     opts = _sidebar(settings, assistant)
     for turn in turns:
         _render_turn(turn)

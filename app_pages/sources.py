@@ -142,33 +142,50 @@ def _store() -> FeedbackStore:
     return feedback_store(str(get_settings().feedback_db))
 
 
+def _feedback_call(turn: dict, action, thanks: str, icon: str) -> None:
+    """Run one write to the feedback log; a failure becomes a one-line warning under the turn, never
+    Streamlit's exception screen (the answer and the conversation stay as they were)."""
+    try:
+        action(_store())
+    except FeedbackError as exc:
+        st.session_state[f"feedback_error_{turn['id']}"] = f"{exc.message} — {exc.fix}"
+        return
+    st.toast(thanks, icon=icon)
+
+
+def _save_turn(store: FeedbackStore, turn: dict, **change) -> None:
+    """Update the turn's row; record it (with its rating and comment so far) when it has none yet or the
+    row went away with a deleted log."""
+    if turn.get("feedback_id") and store.update(turn["feedback_id"], **change):
+        return
+    turn["feedback_id"] = store.record(turn["answer"], rating=turn.get("rating"), comment=turn.get("comment", ""),
+                                       scope={"scope": turn.get("scope", "")})
+
+
 def _on_rating(turn: dict) -> None:
     value = st.session_state.get(f"fb_{turn['id']}")
     if value is None:
         return
     rating = "up" if value == 1 else "down"
-    try:
-        store = _store()
-        if turn.get("feedback_id"):
-            store.update(turn["feedback_id"], rating=rating)
-        else:
-            turn["feedback_id"] = store.record(turn["answer"], rating=rating, scope={"scope": turn.get("scope", "")})
+
+    def save(store: FeedbackStore) -> None:
         turn["rating"] = rating
-        st.toast("感谢反馈，已记录。", icon=":material/thumb_up:" if rating == "up" else ":material/thumb_down:")
-    except FeedbackError as exc:
-        st.session_state["feedback_error"] = f"{exc.message} — {exc.fix}"
+        _save_turn(store, turn, rating=rating)
+
+    _feedback_call(turn, save, "感谢反馈，已记录。",
+                   ":material/thumb_up:" if rating == "up" else ":material/thumb_down:")
 
 
 def _on_comment(turn: dict) -> None:
     comment = (st.session_state.get(f"fbc_{turn['id']}") or "").strip()
     if not turn.get("feedback_id"):
         return
-    try:
-        _store().update(turn["feedback_id"], comment=comment)
+
+    def save(store: FeedbackStore) -> None:
         turn["comment"] = comment
-        st.toast("说明已保存。", icon=":material/check:")
-    except FeedbackError as exc:
-        st.session_state["feedback_error"] = f"{exc.message} — {exc.fix}"
+        _save_turn(store, turn, comment=comment)
+
+    _feedback_call(turn, save, "说明已保存。", ":material/check:")
 
 
 def _render_feedback(turn: dict) -> None:
@@ -179,6 +196,6 @@ def _render_feedback(turn: dict) -> None:
             c1.text_input("补充说明（可选）", key=f"fbc_{turn['id']}", placeholder="补充说明（可选）：哪里不对、缺了什么…",
                           label_visibility="collapsed")
             c2.form_submit_button("提交说明", on_click=_on_comment, args=(turn,))
-    err = st.session_state.pop("feedback_error", None)
+    err = st.session_state.pop(f"feedback_error_{turn['id']}", None)
     if err:
-        st.warning(err, icon=":material/warning:")
+        st.warning(html_text(err), icon=":material/warning:")  # the path may hold Markdown characters

@@ -138,13 +138,6 @@ def _tokenize_all(chunks, previous_tokens: dict[str, list[str]], factory: Callab
     return out
 
 
-def _load_corpus(settings):
-    from policy_assistant.corpus.ingest import load_corpus
-
-    return load_corpus(list(settings.corpus_dirs), max_chars=settings.chunk_max_chars,
-                       overlap=settings.chunk_overlap_chars)
-
-
 def _embed_missing(chunks, reuse: dict[str, np.ndarray], embedder: Embedder, batch_size: int,
                    progress: Progress | None) -> tuple[dict[str, np.ndarray], int]:
     """Embed the retrieval text of every chunk whose hash is not in ``reuse`` (each distinct text once)."""
@@ -189,7 +182,9 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
     with BuildLock(index_dir, wait=lock_wait):
         store.recover(index_dir)
         if corpus is None:
-            corpus = _load_corpus(settings)
+            from policy_assistant.corpus.ingest import corpus_from_settings
+
+            corpus = corpus_from_settings(settings)
         t_ingest = time.perf_counter() - t0
         if embedder is None:
             embedder = make_embedder(settings)
@@ -258,6 +253,11 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                 "documents": doc_entries,
                 "files": store.file_checksums(tmp),
             }
+            sources = getattr(corpus, "sources", None)
+            if sources is not None:  # every corpus file seen: index/freshness.py tells when the corpus changed
+                from policy_assistant.index.freshness import source_records
+
+                manifest["sources"] = source_records(sources)
             store.write_json(tmp / store.MANIFEST, manifest)
             version_dir = store.commit_version(tmp, index_dir)
         except BaseException as exc:

@@ -174,10 +174,11 @@ class HybridRetriever:
         ``mode``: ``"hybrid"`` (fusion of both), ``"dense"`` or ``"bm25"``. ``Hit.score`` is the fused
         score in hybrid mode, the cosine similarity in dense mode and the BM25 score in bm25 mode.
         """
-        from policy_assistant.corpus.text import normalize_query
+        from policy_assistant.corpus.text import check_question_text, normalize_query
 
         if mode not in MODES:
             raise QuestionError(f"unknown search mode {mode!r}", f"use one of: {', '.join(MODES)}")
+        check_question_text(query or "")
         q = normalize_query(query or "")
         if not any(ch.isalnum() for ch in q):
             raise QuestionError("the question is empty", "type a question, e.g. 森林覆盖率的目标是多少？")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from app_browser import settings_env  # POLICY_ASSISTANT_* variables reproducing a Settings
+from fault_helpers import TINY_LAW
 
 from policy_assistant.eval.feedback import FeedbackStore
 from policy_assistant.index.store import has_index
@@ -236,24 +237,6 @@ def test_conversation_and_scope_survive_a_visit_to_the_reader(app_env):
     assert not at.exception, at.exception
     assert at.sidebar.radio(key="scope").value == "法律法规"
     assert len(at.session_state["turns"]) == 1 and source_titles(at)
-
-
-TINY_LAW = """# 中华人民共和国示例保护法
-
-2020年1月1日 第十三届全国人民代表大会常务委员会第一次会议通过
-
-<!-- INFO END -->
-
-## 第一章 总则
-
-第一条 为了保护示例环境，制定本法。
-
-第二条 排放示例污染物的单位，应当取得排污许可证。
-
-## 第二章 法律责任
-
-第三条 违反本法规定，未取得排污许可证排放示例污染物的，处十万元以上一百万元以下的罚款。
-"""
 
 
 def test_first_start_builds_the_missing_index(app_env, tmp_path, monkeypatch):
