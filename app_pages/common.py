@@ -21,7 +21,7 @@ from policy_assistant.app_pages.text import (  # noqa: F401 - re-exported for th
     group_citations,
     highlight_html,
     html_text,
-    md_safe,
+    md_text,
     section_context,
 )
 from policy_assistant.core.config import Settings, load_settings
@@ -59,9 +59,9 @@ def show_error(exc: PolicyAssistantError | str, fix: str | None = None) -> None:
         message, fix = exc.message, exc.fix
     else:
         message = str(exc)
-    text = f"**{message}**"
+    text = f"**{md_text(message)}**"  # messages may quote a question, a file name or a link parameter
     if fix:
-        text += f"\n\n解决办法 / fix: {fix}"
+        text += f"\n\n解决办法 / fix: {md_text(fix)}"
     st.error(text, icon=":material/error:")
 
 
