@@ -140,6 +140,8 @@ def _history(turns: list[dict]) -> list:
 
 
 def _retrieve_only(assistant, question: str, opts: dict) -> dict:
+    from policy_assistant.answer.injection import passage_flags
+
     started = time.perf_counter()
     hits = retriever_of(assistant).search(question, k=opts["top_k"], doc_ids=opts["doc_ids"],
                                           doc_types=opts["doc_types"])
@@ -149,7 +151,7 @@ def _retrieve_only(assistant, question: str, opts: dict) -> dict:
         c = h.chunk
         cits.append({"n": h.rank, "doc_title": c.doc_title, "file": c.file, "section": c.section,
                      "text": c.text, "score": float(h.score), "chunk_id": c.chunk_id, "doc_id": c.doc_id,
-                     "path": list(c.path), "quote": "", "near_miss": False})
+                     "path": list(c.path), "quote": "", "near_miss": False, "flags": passage_flags(c.text)})
     return {"question": question, "status": "retrieved", "answer": "", "citations": cits,
             "timings_ms": {"retrieve": ms, "answer": 0.0, "total": ms}}
 
