@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,7 @@ def test_password_gate(app_env, monkeypatch):
     at.text_input[0].input("wrong")
     at.button[0].click().run()
     assert at.error and not at.chat_input
+    time.sleep(1.05)  # after one wrong password the next attempt is checked after 1 s (tests/test_security_login.py)
     at.text_input[0].input("s3cret-口令")
     at.button[0].click().run()
     assert not at.exception

@@ -136,7 +136,7 @@ def test_progress_adapter_accepts_builder_callbacks():
 
 
 def test_check_password_constant_time():
-    from policy_assistant.app_pages.common import check_password
+    from policy_assistant.app_pages.auth import check_password
 
     assert check_password("口令", "口令") and not check_password("口令x", "口令")
 
