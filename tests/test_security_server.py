@@ -39,6 +39,22 @@ def _env(tmp_path, password: str = "") -> dict:
             "POLICY_ASSISTANT_APP_PASSWORD": password}
 
 
+@pytest.mark.parametrize("password", ["", "s3cret-口令"], ids=["no-password", "password"])
+def test_metrics_endpoint_is_not_served(tmp_path, password):
+    """/_stcore/metrics is readable without login: refused by ``policy-assistant app`` (200 before)."""
+    settings = make_settings(tmp_path)
+    with running_app(settings, tmp_path / "server.log", extra_env=_env(tmp_path, password), via_cli=True) as url:
+        status, body = _get(url + "_stcore/metrics")
+        assert status in (401, 403, 404), (status, body[:200])
+        assert b"session" not in body.lower() and b"cache" not in body.lower()
+        for variant in ("_stcore/metrics/", "_stcore//metrics", "_stcore/metrics?families=session_events"):
+            status, body = _get(url + variant)
+            assert b"# TYPE" not in body and b"session_events" not in body, variant
+        assert _get(url + "_stcore/health") == (200, b"ok")  # the rest of the server still answers
+        status, page = _get(url)
+        assert status == 200 and b"<html" in page.lower()
+
+
 # --------------------------------------------------------------------------- a real browser
 
 
