@@ -10,6 +10,7 @@ from policy_assistant.answer.combine import merge, split_parts
 from policy_assistant.answer.evidence import CorpusView, merge_terms
 from policy_assistant.answer.extractive import ExtractiveAnswerer
 from policy_assistant.answer.followup import rewrite_followup as _rewrite
+from policy_assistant.answer.injection import Screen
 from policy_assistant.answer.question import CUE_WORDS, TYPE_CUES, Question, analyse
 from policy_assistant.answer.sentences import norm
 from policy_assistant.answer.types import Answer
@@ -34,13 +35,15 @@ class Assistant:
     """Retriever + extractive answerer (+ optional LLM answerer, built lazily when configured).
 
     ``retriever`` is anything with ``search(query, k, doc_ids, doc_types, mode)`` and ``chunks``
-    (normally :class:`retrieval.search.HybridRetriever`).
+    (normally :class:`retrieval.search.HybridRetriever`). Both answerers see the chunks without
+    instruction text addressed to an AI (answer/injection.py); citations of such passages are flagged.
     """
 
     def __init__(self, retriever, settings=None, llm_answerer=None):
         self.retriever = retriever
         self.settings = settings
-        self.view = CorpusView(retriever.chunks)
+        self.screen = Screen(retriever.chunks)
+        self.view = CorpusView(self.screen.chunks(retriever.chunks))
         self.extractive = ExtractiveAnswerer(self.view)
         self._llm = llm_answerer
 
@@ -159,9 +162,11 @@ class Assistant:
             ids = named
         hits = self.retriever.search(q.retrieval_query, k=k, doc_ids=ids, doc_types=doc_types, mode="hybrid")
         t1 = time.perf_counter()
-        ans = self.extractive.answer(q, hits)
+        screened = self.screen.hits(hits)
+        ans = self.extractive.answer(q, screened)
         if self.answerer_name == "llm":
-            ans = self.llm.answer(q, hits, ans)
+            ans = self.llm.answer(q, screened, ans)
+        ans = self.screen.flag(ans, hits)
         timings["retrieve"] += (t1 - t0) * 1000
         timings["answer"] += (time.perf_counter() - t1) * 1000
         return ans

@@ -6,7 +6,6 @@ Pages import from here; nothing in here runs at import time. The pure helpers (`
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import time
@@ -21,7 +20,7 @@ from policy_assistant.app_pages.text import (  # noqa: F401 - re-exported for th
     group_citations,
     highlight_html,
     html_text,
-    md_safe,
+    md_text,
     section_context,
 )
 from policy_assistant.core.config import Settings, load_settings
@@ -50,7 +49,7 @@ STATUS_BADGES = {
 }
 
 
-# --------------------------------------------------------------------------- settings, errors, auth
+# --------------------------------------------------------------------------- settings, errors
 
 
 def show_error(exc: PolicyAssistantError | str, fix: str | None = None) -> None:
@@ -59,9 +58,9 @@ def show_error(exc: PolicyAssistantError | str, fix: str | None = None) -> None:
         message, fix = exc.message, exc.fix
     else:
         message = str(exc)
-    text = f"**{message}**"
+    text = f"**{md_text(message)}**"  # messages may quote a question, a file name or a link parameter
     if fix:
-        text += f"\n\n解决办法 / fix: {fix}"
+        text += f"\n\n解决办法 / fix: {md_text(fix)}"
     st.error(text, icon=":material/error:")
 
 
@@ -73,27 +72,6 @@ def get_settings() -> Settings:
         show_error(exc)
         st.stop()
         raise  # unreachable; keeps type checkers calm
-
-
-def check_password(entered: str, expected: str) -> bool:
-    """Constant-time comparison of the access password."""
-    return hmac.compare_digest(entered.encode("utf-8"), expected.encode("utf-8"))
-
-
-def password_gate(settings: Settings) -> bool:
-    """True when no password is configured or the session has entered it; otherwise draws the login form."""
-    if not settings.app_password or st.session_state.get("authenticated"):
-        return True
-    st.title(f"{APP_AVATAR} {APP_TITLE}")
-    with st.form("login"):
-        entered = st.text_input("访问密码", type="password")
-        submitted = st.form_submit_button("进入")
-    if submitted:
-        if check_password(entered, settings.app_password):
-            st.session_state["authenticated"] = True
-            st.rerun()
-        st.error("密码不正确。")
-    return False
 
 
 # --------------------------------------------------------------------------- the Assistant

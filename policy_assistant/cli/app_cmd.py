@@ -13,7 +13,8 @@ from pathlib import Path
 from policy_assistant.core.errors import PolicyAssistantError
 
 # The Streamlit entry file ships inside the package, so the app starts from an installed wheel anywhere.
-APP_FILE = Path(importlib.util.find_spec("policy_assistant.app_pages").submodule_search_locations[0]) / "main.py"
+# server.py is main.py as an st.App whose middleware refuses /_stcore/metrics (see its docstring).
+APP_FILE = Path(importlib.util.find_spec("policy_assistant.app_pages").submodule_search_locations[0]) / "server.py"
 DEFAULT_PORT = 8501
 
 

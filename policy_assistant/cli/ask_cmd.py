@@ -46,7 +46,7 @@ def _resolve_docs(assistant, docs: list[str] | None) -> list[str] | None:
 
 
 def render_text(ans) -> str:
-    from policy_assistant.answer.types import STATUS_LABELS_ZH
+    from policy_assistant.answer.types import FLAG_LABELS_ZH, STATUS_LABELS_ZH
 
     lines = [f"[{STATUS_LABELS_ZH.get(ans.status, ans.status)}] {ans.question}"]
     if ans.rewritten_question:
@@ -56,6 +56,7 @@ def render_text(ans) -> str:
         lines.append("来源:")
         for c in ans.citations:
             tag = " (相近内容,非答案依据)" if c.near_miss else ""
+            tag += "".join(f" ({FLAG_LABELS_ZH.get(f, f)})" for f in c.flags)
             lines.append(f"  [{c.n}] {c.section}{tag}")
             lines.append(f"      {c.text.strip().replace(chr(10), ' ')[:160]}")
     for n in ans.notes:
