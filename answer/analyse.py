@@ -15,7 +15,7 @@ import re
 from policy_assistant.answer.stats import CorpusStats
 from policy_assistant.answer.types import Part, Question, Term
 from policy_assistant.core.errors import QuestionError
-from policy_assistant.corpus.text import normalize_query
+from policy_assistant.corpus.text import check_question_text, normalize_query
 from policy_assistant.corpus.vocabulary import Vocabulary
 
 MAX_QUESTION_CHARS = 500   # longer messages are cut (with a note): a question, not a document
@@ -53,7 +53,8 @@ def clean_question(raw) -> tuple[str, list[str]]:
     if raw is None or not str(raw).strip():
         raise QuestionError("问题是空的 (the question is empty)",
                             "请输入一个关于文件内容的问题,例如“PM2.5年均浓度目标是多少?”")
-    text = str(raw).encode("utf-8", "replace").decode("utf-8")  # lone surrogates from a bad terminal
+    text = str(raw)
+    check_question_text(text)  # undecodable bytes: a QuestionError now, not an encoder error later
     if len(text) > MAX_QUESTION_CHARS:
         notes.append(f"问题过长({len(text)}字),只使用了前{MAX_QUESTION_CHARS}字")
         text = text[:MAX_QUESTION_CHARS]

@@ -9,6 +9,7 @@ The answer path is explicit stages, one module each, with typed records between 
 from __future__ import annotations
 
 import time
+
 from policy_assistant.answer.analyse import Analyser
 from policy_assistant.answer.compose import compose, overall_status
 from policy_assistant.answer.decide import decide, score_units
@@ -143,9 +144,8 @@ class Assistant:
                                                       "features": {k: round(v, 4) for k, v in u.features.items()}}
                                                      for u in ev.units[:3]]}
                                      for ev, d in parts]}
-        t3 = time.perf_counter()
         if self.answerer_name == "llm":
-            ans = self.llm.answer(q, self.screen.hits(hit_lists[0]), ans)
+            ans = self.llm.answer(q, _by_evidence(parts[0][0]), ans)
         ans = self.screen.flag(ans, hit_lists[0])
         t4 = time.perf_counter()
         ans.timings_ms = {"analyse": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
@@ -156,3 +156,10 @@ class Assistant:
         if q.places:
             return f"这些文件只涉及{self.vocab.home_places[0] if self.vocab.home_places else '本地'}及国家法律法规，没有关于{'、'.join(q.places)}的内容。"
         return ""
+
+
+def _by_evidence(ev) -> list:
+    """The part's (screened) hits, the passage of the best-scored unit first (what an LLM should read first)."""
+    order = list(dict.fromkeys(u.hit.chunk.chunk_id for u in ev.units))
+    by_id = {h.chunk.chunk_id: h for h in ev.hits}
+    return [by_id[c] for c in order if c in by_id] + [h for h in ev.hits if h.chunk.chunk_id not in order]

@@ -8,6 +8,10 @@ from typing import Literal
 Status = Literal["answered", "not_specified", "not_found"]
 STATUSES: tuple[str, ...] = ("answered", "not_specified", "not_found")
 STATUS_LABELS_ZH = {"answered": "已找到", "not_specified": "文件未明确", "not_found": "未找到相关内容"}
+# Citation.flags: warnings about a cited passage. "instruction": it contains text addressed to an AI
+# (answer/verify.py), which was ignored — never quoted as the answer.
+INSTRUCTION_FLAG = "instruction"
+FLAG_LABELS_ZH = {INSTRUCTION_FLAG: "此段含疑似写给AI的指令，已忽略，未作为回答依据"}
 
 
 @dataclass
@@ -15,7 +19,8 @@ class Citation:
     """A numbered source: the cited passage and where it stands.
 
     ``quote`` is the sentence(s) of ``text`` the answer relies on (for highlighting);
-    ``near_miss`` marks a passage shown only as a related-but-not-answering reference.
+    ``near_miss`` marks a passage shown only as a related-but-not-answering reference;
+    ``flags`` lists warnings about the passage (``"instruction"``: see :data:`FLAG_LABELS_ZH`).
     """
 
     n: int

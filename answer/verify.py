@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from policy_assistant.corpus.text import split_sentences
+from policy_assistant.answer.injection import is_instruction, strip_instructions
 
 
 def norm(text: str) -> str:
@@ -27,22 +27,12 @@ def cn_numbers_in(text: str) -> set[str]:
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 # Quoted phrases (no line breaks inside; ASCII "…" only for short terms such as "十四五").
 QUOTE_RE = re.compile(r"「([^」\n]{4,})」|“([^”\n]{4,})”|\"([^\"\n]{4,40})\"|『([^』\n]{4,})』")
-INJECTION_RE = re.compile(
-    r"忽略(?:以上|之前|前面|上述|所有|你的)|无视(?:以上|之前|上述)|(?:新的|最新)指令|系统提示|你现在是|请直接(?:回答|输出)|"
-    r"扮演|不要引用|ignore (?:all |the |any )?(?:previous|above|prior|earlier)|disregard (?:the|all|previous)|"
-    r"system prompt|you are now|new instructions|output only|respond with",
-    re.I,
-)
 _CN_NUM_UNIT = re.compile(r"[〇○零一二两三四五六七八九十百千万亿]{2,12}(?=万?元|倍|日|天|年|个月|吨|公顷)")
 
 
-def is_instruction(sentence: str) -> bool:
-    return bool(INJECTION_RE.search(sentence))
-
-
 def data_only(text: str) -> str:
-    """The passage without sentences that look like instructions to the model."""
-    return "\n".join(s for s in split_sentences(text) if not is_instruction(s))
+    """The passage without the sentences that look like instructions to a model (answer/injection.py)."""
+    return strip_instructions(text)[0]
 
 
 def markers(text: str) -> list[int]:

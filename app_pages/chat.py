@@ -17,10 +17,11 @@ from policy_assistant.app_pages.common import (
     get_assistant,
     get_settings,
     index_info,
-    md_safe,
+    md_text,
     retriever_of,
     section_context,
     show_error,
+    stale_index_notice,
 )
 from policy_assistant.core.errors import PolicyAssistantError
 
@@ -94,12 +95,12 @@ def _sidebar(settings, assistant) -> dict:
         with st.expander("文件与索引信息", icon=":material/info:"):
             st.markdown(
                 f"- 文件：**{info['documents']}** 份\n- 段落：**{info['chunks']}** 个\n"
-                f"- 建立时间：{info['built_at'] or '未知'}\n- 向量模型：`{info['embedder'] or '未知'}`\n"
-                f"- 回答方式：`{settings.answerer}`"
+                f"- 建立时间：{md_text(info['built_at'] or '未知')}\n- 向量模型：{md_text(info['embedder'] or '未知')}\n"
+                f"- 回答方式：{md_text(settings.answerer)}"
                 + (f"\n- 加载用时：{info['load_seconds']:.1f} 秒" if info.get("load_seconds") else "")
             )
             if docs:
-                st.caption("、".join(d["title"] for d in docs))
+                st.caption(md_text("、".join(d["title"] for d in docs)))
 
     opts = _scope_options(scope, doc, docs)
     opts.update(top_k=top_k, passages_only=passages_only, buttons=buttons)
@@ -140,6 +141,8 @@ def _history(turns: list[dict]) -> list:
 
 
 def _retrieve_only(assistant, question: str, opts: dict) -> dict:
+    from policy_assistant.answer.injection import passage_flags
+
     started = time.perf_counter()
     hits = retriever_of(assistant).search(question, k=opts["top_k"], doc_ids=opts["doc_ids"],
                                           doc_types=opts["doc_types"])
@@ -149,7 +152,7 @@ def _retrieve_only(assistant, question: str, opts: dict) -> dict:
         c = h.chunk
         cits.append({"n": h.rank, "doc_title": c.doc_title, "file": c.file, "section": c.section,
                      "text": c.text, "score": float(h.score), "chunk_id": c.chunk_id, "doc_id": c.doc_id,
-                     "path": list(c.path), "quote": "", "near_miss": False})
+                     "path": list(c.path), "quote": "", "near_miss": False, "flags": passage_flags(c.text)})
     return {"question": question, "status": "retrieved", "answer": "", "citations": cits,
             "timings_ms": {"retrieve": ms, "answer": 0.0, "total": ms}}
 
@@ -200,7 +203,7 @@ def _answer(assistant, question: str, opts: dict) -> dict:
 
 def _render_turn(turn: dict) -> None:
     with st.chat_message("user", avatar=":material/person:"):
-        st.markdown(md_safe(turn["question"]))
+        st.markdown(md_text(turn["question"]))
     with st.chat_message("assistant", avatar=APP_AVATAR):
         _render_body(turn)
 
@@ -208,7 +211,7 @@ def _render_turn(turn: dict) -> None:
 def _render_body(turn: dict) -> None:
     if turn.get("error"):
         err = turn["error"]
-        st.warning(f"**{err['message']}**" + (f"\n\n{err['fix']}" if err.get("fix") else ""),
+        st.warning(f"**{md_text(err['message'])}**" + (f"\n\n{md_text(err['fix'])}" if err.get("fix") else ""),
                    icon=":material/warning:")
         st.caption('未能回答<span class="pa-done"></span>', unsafe_allow_html=True)
         return
@@ -241,12 +244,13 @@ def main() -> None:
     if not turns and not question:
         _empty_state()
     assistant = get_assistant(settings)
+    stale_index_notice(settings, assistant)
     opts = _sidebar(settings, assistant)
     for turn in turns:
         _render_turn(turn)
     if question and question.strip():
         with st.chat_message("user", avatar=":material/person:"):
-            st.markdown(md_safe(question))
+            st.markdown(md_text(question))
         with st.chat_message("assistant", avatar=APP_AVATAR):
             with st.spinner("正在查找文件并组织回答…"):
                 turn = _answer(assistant, question, opts)

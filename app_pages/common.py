@@ -6,7 +6,6 @@ Pages import from here; nothing in here runs at import time. The pure helpers (`
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import time
@@ -21,7 +20,7 @@ from policy_assistant.app_pages.text import (  # noqa: F401 - re-exported for th
     group_citations,
     highlight_html,
     html_text,
-    md_safe,
+    md_text,
     section_context,
 )
 from policy_assistant.core.config import Settings, load_settings
@@ -50,7 +49,7 @@ STATUS_BADGES = {
 }
 
 
-# --------------------------------------------------------------------------- settings, errors, auth
+# --------------------------------------------------------------------------- settings, errors
 
 
 def show_error(exc: PolicyAssistantError | str, fix: str | None = None) -> None:
@@ -59,9 +58,9 @@ def show_error(exc: PolicyAssistantError | str, fix: str | None = None) -> None:
         message, fix = exc.message, exc.fix
     else:
         message = str(exc)
-    text = f"**{message}**"
+    text = f"**{md_text(message)}**"  # messages may quote a question, a file name or a link parameter
     if fix:
-        text += f"\n\n解决办法 / fix: {fix}"
+        text += f"\n\n解决办法 / fix: {md_text(fix)}"
     st.error(text, icon=":material/error:")
 
 
@@ -73,27 +72,6 @@ def get_settings() -> Settings:
         show_error(exc)
         st.stop()
         raise  # unreachable; keeps type checkers calm
-
-
-def check_password(entered: str, expected: str) -> bool:
-    """Constant-time comparison of the access password."""
-    return hmac.compare_digest(entered.encode("utf-8"), expected.encode("utf-8"))
-
-
-def password_gate(settings: Settings) -> bool:
-    """True when no password is configured or the session has entered it; otherwise draws the login form."""
-    if not settings.app_password or st.session_state.get("authenticated"):
-        return True
-    st.title(f"{APP_AVATAR} {APP_TITLE}")
-    with st.form("login"):
-        entered = st.text_input("访问密码", type="password")
-        submitted = st.form_submit_button("进入")
-    if submitted:
-        if check_password(entered, settings.app_password):
-            st.session_state["authenticated"] = True
-            st.rerun()
-        st.error("密码不正确。")
-    return False
 
 
 # --------------------------------------------------------------------------- the Assistant
@@ -232,14 +210,44 @@ def get_assistant(settings: Settings):
 
 
 def _offer_rebuild(settings: Settings) -> None:
-    if st.button("重新建立索引", icon=":material/build:", key="rebuild_index"):
+    _rebuild_button(settings, "重新建立索引", "rebuild_index", full=True)
+
+
+def _rebuild_button(settings: Settings, label: str, key: str, *, full: bool) -> None:
+    if st.button(label, icon=":material/build:", key=key):
         try:
-            build_index_with_progress(settings, full=True)
+            build_index_with_progress(settings, full=full)
         except PolicyAssistantError as exc:
             show_error(exc)
             return
         _load_assistant.clear()
         st.rerun()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _freshness_checker(cache_key: str, corpus_dirs: tuple[str, ...], _manifest: dict):
+    from policy_assistant.index.freshness import FreshnessChecker
+
+    return FreshnessChecker(_manifest, corpus_dirs)
+
+
+def stale_index_notice(settings: Settings, assistant) -> None:
+    """A visible notice when documents were added, changed or removed since the index was built.
+
+    The check is one ``stat()`` per corpus file (hashing only files whose size/mtime changed) and its
+    result is reused for two seconds, so it runs on every page run without slowing answers down.
+    """
+    manifest = getattr(retriever_of(assistant), "manifest", None) or {}
+    checker = _freshness_checker(_cache_key(settings), tuple(str(d) for d in settings.corpus_dirs), manifest)
+    result = checker.check()
+    if not result.stale:
+        return
+    kinds = (("新增", result.added), ("已修改", result.changed), ("已删除", result.removed))
+    what = "；".join(f"{label} {len(names)} 份：{'、'.join(names[:5])}{' …' if len(names) > 5 else ''}"
+                    for label, names in kinds if names)
+    st.warning(f"**索引已过期**：建立索引后文件夹中的文件有变化（{html_text(what)}）。回答可能引用已删除或旧版本的内容。"
+               "\n\n解决办法 / fix: 运行 `policy-assistant index build`，或点击“更新索引”。", icon=":material/update:")
+    _rebuild_button(settings, "更新索引", "refresh_index", full=False)
 
 
 def retriever_of(assistant):

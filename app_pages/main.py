@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from policy_assistant.app_pages.auth import password_gate
 from policy_assistant.app_pages.common import (
     APP_ICON,
     APP_TITLE,
@@ -15,7 +16,6 @@ from policy_assistant.app_pages.common import (
     QUIZ_PAGE,
     READER_PAGE,
     get_settings,
-    password_gate,
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from policy_assistant.app_pages.common import READER_PAGE, get_settings, show_error
+from policy_assistant.app_pages.common import READER_PAGE, get_settings, html_text, md_text, show_error
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.training import outline as ol
 from policy_assistant.training.quiz import TYPE_LABELS, QuizQuestion, check_answer, generate_quiz
@@ -158,9 +158,9 @@ def _source_html(q: QuizQuestion) -> str:
     text = q.source_text
     ev = q.evidence if q.evidence and q.evidence in text else ""
     if not ev:
-        return ol.escape_html(text)
+        return html_text(text)
     i = text.index(ev)
-    return (ol.escape_html(text[:i]) + f"<mark>{ol.escape_html(ev)}</mark>" + ol.escape_html(text[i + len(ev):]))
+    return html_text(text[:i]) + f"<mark>{html_text(ev)}</mark>" + html_text(text[i + len(ev):])
 
 
 def _reader_link(q: QuizQuestion, i: int) -> None:
@@ -168,21 +168,22 @@ def _reader_link(q: QuizQuestion, i: int) -> None:
     try:
         st.page_link(READER_PAGE, label="在文件阅读中打开", icon=":material/menu_book:", query_params=params)
     except StreamlitAPIException:  # page run on its own: no navigation to link through
-        st.caption(f"出处链接：{ol.reader_link(q)}")
+        st.caption(md_text(f"出处链接：{ol.reader_link(q)}"))
 
 
 def _question(q: QuizQuestion, i: int, quiz: dict) -> None:
     rnd = quiz["round"]
     result = quiz["results"].get(q.qid)
     with st.container(border=True, key=f"q_{rnd}_{i}"):
-        st.caption(f"第 {i + 1} 题 · {TYPE_LABELS.get(q.type, q.type)} · {q.doc_title}")
-        st.markdown(f'<div class="pa-q">{ol.escape_html(q.question)}</div>', unsafe_allow_html=True)
+        st.caption(f"第 {i + 1} 题 · {TYPE_LABELS.get(q.type, q.type)} · {md_text(q.doc_title)}")
+        st.markdown(f'<div class="pa-q">{html_text(q.question)}</div>', unsafe_allow_html=True)
         key = f"qa_{rnd}_{q.qid}"
         if q.type == "true_false":
-            st.radio("你的判断", q.choices, index=None, key=key, horizontal=True, label_visibility="collapsed")
+            st.radio("你的判断", q.choices, index=None, key=key, horizontal=True, label_visibility="collapsed",
+                     format_func=md_text)
         elif q.choices:
             st.radio("你的选择", list(range(len(q.choices))), index=None, key=key, label_visibility="collapsed",
-                     format_func=lambda j, q=q: f"{LETTERS[j]}. {q.choices[j]}")
+                     format_func=lambda j, q=q: f"{LETTERS[j]}. {md_text(q.choices[j])}")
         else:
             hint = "数字，单位可写可不写" if q.type == "fill_figure" else "数字和条文，例如：5年，第十四条"
             st.text_input("你的答案", key=key, placeholder=hint, label_visibility="collapsed")
@@ -192,12 +193,13 @@ def _question(q: QuizQuestion, i: int, quiz: dict) -> None:
         if result.get("pending"):
             st.warning("请先作答再检查。", icon=":material/edit:")
             return
+        # the explanation quotes the user's answer and the document
         if result["correct"]:
-            st.success(result["explanation"], icon=":material/check_circle:")
+            st.success(md_text(result["explanation"]), icon=":material/check_circle:")
         else:
-            st.error(result["explanation"], icon=":material/cancel:")
+            st.error(md_text(result["explanation"]), icon=":material/cancel:")
         with st.expander("出处原文", icon=":material/format_quote:", expanded=not result["correct"]):
-            st.caption(q.section)
+            st.caption(md_text(q.section))
             st.markdown(f'<div class="pa-src">{_source_html(q)}</div>', unsafe_allow_html=True)
             _reader_link(q, i)
 
@@ -216,7 +218,7 @@ def main() -> None:
     questions = [QuizQuestion.from_dict(d) for d in quiz["questions"]]
     note = f"（该范围只能出 {len(questions)} 题）" if len(questions) < quiz.get("requested", 0) and quiz["round"] == 1 \
         else ""
-    st.subheader(f"{quiz['scope']} · 种子 {quiz['seed']} · 第 {quiz['round']} 轮{note}", anchor=False)
+    st.subheader(f"{md_text(quiz['scope'])} · 种子 {quiz['seed']} · 第 {quiz['round']} 轮{note}", anchor=False)
     _scoreboard(quiz, questions)
     for i, q in enumerate(questions):
         _question(q, i, quiz)

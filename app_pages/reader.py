@@ -10,7 +10,14 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from policy_assistant.app_pages.common import CHAT_PAGE, PENDING_QUESTION_KEY, get_settings, show_error
+from policy_assistant.app_pages.common import (
+    CHAT_PAGE,
+    PENDING_QUESTION_KEY,
+    get_settings,
+    html_text,
+    md_text,
+    show_error,
+)
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.corpus.model import BREADCRUMB_SEP
 from policy_assistant.training import outline as ol
@@ -120,18 +127,18 @@ def _sidebar(corpus, docs, doc, outline, current: str) -> None:
                 _outline_button(corpus, doc, entry, current, i)
                 continue
             inside = current == entry.key or current.startswith(entry.key + BREADCRUMB_SEP)
-            with st.expander(entry.display, expanded=inside):
+            with st.expander(md_text(entry.display), expanded=inside):
                 _outline_button(corpus, doc, entry, current, i, label="本节全文")
                 for j, child in enumerate(children, start=i + 1):
                     _outline_button(corpus, doc, child, current, j)
 
 
 def _outline_button(corpus, doc, entry, current: str, i: int, label: str | None = None) -> None:
-    text = label or ("\u3000" * max(0, entry.depth - 2) + entry.display)
+    text = label or ("\u3000" * max(0, entry.depth - 2) + md_text(entry.display))
     if entry.key == current:
         text = "▸ " + text
     st.button(text, key=f"ol_{i}", type="tertiary", on_click=_select, args=(corpus, doc.doc_id, entry.key),
-              help=entry.key)
+              help=md_text(entry.key))
 
 
 # --------------------------------------------------------------------------- summary card
@@ -154,12 +161,12 @@ def _summary_card(corpus, doc, expanded: bool) -> None:
             for i, t in enumerate(card.targets):
                 parts = []
                 for clause, figs in t.clauses:
-                    h = ol.escape_html(clause)
+                    h = html_text(clause)
                     for f in dict.fromkeys(figs):
-                        h = h.replace(ol.escape_html(f), f"<b>{ol.escape_html(f)}</b>")
+                        h = h.replace(html_text(f), f"<b>{html_text(f)}</b>")
                     parts.append(h)
                 c1, c2 = st.columns([6, 1], vertical_alignment="center")
-                c1.markdown(f'<div class="pa-card-line"><b>{ol.escape_html(t.path[-1])}</b>：{"；".join(parts)}</div>',
+                c1.markdown(f'<div class="pa-card-line"><b>{html_text(t.path[-1])}</b>：{"；".join(parts)}</div>',
                             unsafe_allow_html=True)
                 with c2:
                     _card_button(corpus, doc, t, f"card_t_{i}")
@@ -170,8 +177,8 @@ def _summary_card(corpus, doc, expanded: bool) -> None:
                     st.caption("文件中没有这一部分。")
                 for i, e in enumerate(entries):
                     c1, c2 = st.columns([6, 1], vertical_alignment="center")
-                    detail = f'<br><span style="color:#666">{ol.escape_html(e.detail[:90])}…</span>' if e.detail else ""
-                    c1.markdown(f'<div class="pa-card-line">{i + 1}. {ol.escape_html(e.text)}{detail}</div>',
+                    detail = f'<br><span style="color:#666">{html_text(e.detail[:90])}…</span>' if e.detail else ""
+                    c1.markdown(f'<div class="pa-card-line">{i + 1}. {html_text(e.text)}{detail}</div>',
                                 unsafe_allow_html=True)
                     with c2:
                         _card_button(corpus, doc, e, f"card_{prefix}_{i}")
@@ -187,14 +194,14 @@ def _search(corpus, doc, query: str) -> None:
         matches += ol.search_document(d, query, limit=MAX_RESULTS)
     total = sum(m.count for m in matches)
     if not matches:
-        st.info(f"没有找到“{query}”。", icon=":material/search_off:")
+        st.info(md_text(f"没有找到“{query}”。"), icon=":material/search_off:")
         return
     st.caption(f"找到 {total} 处，{len(matches)} 个章节" + ("（只显示前 40 个）" if len(matches) > MAX_RESULTS else ""))
     with st.container(height=320 if len(matches) > 4 else "content", key="reader_results"):
         for i, m in enumerate(matches[:MAX_RESULTS]):
             c1, c2 = st.columns([6, 1], vertical_alignment="center")
             where = m.breadcrumb if len(docs) > 1 else BREADCRUMB_SEP.join(m.path)
-            c1.markdown(f'<div class="pa-snip"><small>{ol.escape_html(where)}</small><br>{m.snippet_html}</div>',
+            c1.markdown(f'<div class="pa-snip"><small>{html_text(where)}</small><br>{m.snippet_html}</div>',
                         unsafe_allow_html=True)
             c2.button("打开", key=f"hit_{i}", type="tertiary", on_click=_select, args=(corpus, m.doc_id, m.key))
 
@@ -208,10 +215,10 @@ def _section_html(doc, key: str, query: str) -> str:
     for b in ol.section_blocks(doc, path):
         d = min(b["depth"], 2)
         if b["heading"]:
-            heading = ol.highlight_html(b["heading"], query) if query else ol.escape_html(b["heading"])
+            heading = ol.highlight_html(b["heading"], query) if query else html_text(b["heading"])
             rows.append(f'<div class="pa-h d{d}">{heading}</div>')
         if b["text"]:
-            text = ol.highlight_html(b["text"], query) if query else ol.escape_html(b["text"])
+            text = ol.highlight_html(b["text"], query) if query else html_text(b["text"])
             sel = " sel" if path and b["path"] == path and b["kind"] not in ("heading", "chapter") else ""
             rows.append(f'<div class="pa-t{sel}">{text}</div>')
     return '<div class="pa-reader">' + "".join(rows) + "</div>"
@@ -223,14 +230,14 @@ def _ask(doc, path) -> None:
     try:
         st.switch_page(CHAT_PAGE)
     except StreamlitAPIException:  # the page runs on its own (tests, `streamlit run app_pages/reader.py`)
-        st.info(f"问题已准备好：“{question}”。请打开「问答」页面查看回答。", icon=":material/forum:")
+        st.info(md_text(f"问题已准备好：“{question}”。请打开「问答」页面查看回答。"), icon=":material/forum:")
 
 
 def _section_view(corpus, doc, outline, key: str, query: str) -> None:
     path = ol.key_path(key)
     crumb = BREADCRUMB_SEP.join((doc.title, *path))
-    st.subheader(path[-1] if path else "全文", anchor=False)
-    st.caption(crumb)
+    st.subheader(md_text(path[-1]) if path else "全文", anchor=False)
+    st.caption(md_text(crumb))
     prev, nxt = ol.neighbours(outline, key) if key else (None, outline[0] if outline else None)
     c1, c2, c3 = st.columns([1, 1, 2])
     c1.button("上一节", key="reader_prev", icon=":material/arrow_back:", disabled=prev is None,
@@ -264,12 +271,12 @@ def main() -> None:
 
     _sidebar(corpus, docs, doc, outline, key)
 
-    st.title(f"文件阅读 · {doc.title}", anchor=False)
+    st.title(f"文件阅读 · {md_text(doc.title)}", anchor=False)
     dates = " · ".join(f"{k}{v}" for k, v in doc.dates.items())
-    st.caption(" · ".join(x for x in (doc.doc_type, doc.issuer or "", dates) if x))
+    st.caption(md_text(" · ".join(x for x in (doc.doc_type, doc.issuer or "", dates) if x)))
     err = st.session_state.pop("reader_link_error", None)
-    if err:
-        st.warning(err, icon=":material/link_off:")
+    if err:  # quotes the link's doc/section values: user-controlled
+        st.warning(md_text(err), icon=":material/link_off:")
 
     _summary_card(corpus, doc, expanded=not key)
 

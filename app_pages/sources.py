@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
+from policy_assistant.answer.types import FLAG_LABELS_ZH
 from policy_assistant.app_pages.common import (
     READER_PAGE,
     STATUS_BADGES,
@@ -12,7 +14,7 @@ from policy_assistant.app_pages.common import (
     group_citations,
     highlight_html,
     html_text,
-    md_safe,
+    md_text,
 )
 from policy_assistant.eval.feedback import FeedbackError, FeedbackStore
 
@@ -32,6 +34,8 @@ CSS = """
 .pa-crumb {color: #6b6f76; font-size: .85rem; margin: .1rem 0 .5rem 0;}
 .pa-n {color: #2e7d32; font-weight: 600; margin-right: .35rem;}
 .pa-near {color: #8a6d00; font-size: .85rem; margin-left: .4rem;}
+.pa-flag {color: #b71c1c; background: #fdecea; border-radius: 4px; font-size: .85rem; padding: .15rem .5rem;
+          margin: 0 0 .45rem 0;}
 </style>
 """
 
@@ -51,16 +55,16 @@ def feedback_store(path: str) -> FeedbackStore:
 def render_answer(turn: dict) -> None:
     ans = turn["answer"] or {}
     if turn.get("rewritten"):
-        st.caption(f":material/subdirectory_arrow_right: 结合上文理解为：**{md_safe(turn['rewritten'])}**")
+        st.caption(f":material/subdirectory_arrow_right: 结合上文理解为：**{md_text(turn['rewritten'])}**")
     if turn.get("mode") == "passages":
         st.badge("仅检索段落", color="blue", icon=":material/manage_search:")
     else:
         label, color, icon = STATUS_BADGES.get(ans.get("status"), (ans.get("status", ""), "gray", ""))
         # badge and answer in one element: fewer elements per turn keep long conversations fast
-        st.markdown(f":{color}-badge[{icon} {label}]\n\n{md_safe(ans.get('answer', ''))}")
+        st.markdown(f":{color}-badge[{icon} {label}]\n\n{md_text(ans.get('answer', ''), formatted=True)}")
     cits = ans.get("citations") or []
     t = ans.get("timings_ms") or {}
-    meta = [f"范围：{turn['scope']}"] if turn.get("scope") else []
+    meta = [f"范围：{html_text(turn['scope'])}"] if turn.get("scope") else []  # a document title
     meta.append(f"用时 {t.get('total', 0):.0f} ms")
     if turn.get("mode") == "passages" and not cits:
         st.info("没有检索到段落。", icon=":material/search_off:")
@@ -95,6 +99,7 @@ def _render_group(turn: dict, items: list[dict], compact: bool = False) -> None:
         for c in items:
             num = f'<span class="pa-n">[{c["n"]}]</span>' if len(items) > 1 else ""
             rows.append(f'<div class="{cls}">{num}{highlight_html(c.get("text", ""), c.get("quote", ""))}</div>')
+            rows += [f'<div class="pa-flag">⚠ {html_text(FLAG_LABELS_ZH.get(f, f))}</div>' for f in c.get("flags") or ()]
         st.markdown("".join(rows), unsafe_allow_html=True)  # one element per card keeps reruns light
         if compact:  # inside an expander already (expanders cannot nest)
             _reader_link(first)
@@ -131,8 +136,11 @@ def _merged_context(turn: dict, items: list[dict]) -> list[dict]:
 
 def _reader_link(c: dict) -> None:
     """Deep link into the 文件阅读 page (issue 7), which reads ``doc`` and ``chunk`` from the query string."""
-    st.page_link(READER_PAGE, label="在文件阅读中打开", icon=":material/open_in_new:",
-                 query_params={"doc": c.get("doc_id", ""), "chunk": c.get("chunk_id", "")})
+    try:
+        st.page_link(READER_PAGE, label="在文件阅读中打开", icon=":material/open_in_new:",
+                     query_params={"doc": c.get("doc_id", ""), "chunk": c.get("chunk_id", "")})
+    except StreamlitAPIException:  # drawn outside the app's navigation (a page run on its own, tests)
+        pass
 
 
 # --------------------------------------------------------------------------- feedback
@@ -142,33 +150,50 @@ def _store() -> FeedbackStore:
     return feedback_store(str(get_settings().feedback_db))
 
 
+def _feedback_call(turn: dict, action, thanks: str, icon: str) -> None:
+    """Run one write to the feedback log; a failure becomes a one-line warning under the turn, never
+    Streamlit's exception screen (the answer and the conversation stay as they were)."""
+    try:
+        action(_store())
+    except FeedbackError as exc:
+        st.session_state[f"feedback_error_{turn['id']}"] = f"{exc.message} — {exc.fix}"
+        return
+    st.toast(thanks, icon=icon)
+
+
+def _save_turn(store: FeedbackStore, turn: dict, **change) -> None:
+    """Update the turn's row; record it (with its rating and comment so far) when it has none yet or the
+    row went away with a deleted log."""
+    if turn.get("feedback_id") and store.update(turn["feedback_id"], **change):
+        return
+    turn["feedback_id"] = store.record(turn["answer"], rating=turn.get("rating"), comment=turn.get("comment", ""),
+                                       scope={"scope": turn.get("scope", "")})
+
+
 def _on_rating(turn: dict) -> None:
     value = st.session_state.get(f"fb_{turn['id']}")
     if value is None:
         return
     rating = "up" if value == 1 else "down"
-    try:
-        store = _store()
-        if turn.get("feedback_id"):
-            store.update(turn["feedback_id"], rating=rating)
-        else:
-            turn["feedback_id"] = store.record(turn["answer"], rating=rating, scope={"scope": turn.get("scope", "")})
+
+    def save(store: FeedbackStore) -> None:
         turn["rating"] = rating
-        st.toast("感谢反馈，已记录。", icon=":material/thumb_up:" if rating == "up" else ":material/thumb_down:")
-    except FeedbackError as exc:
-        st.session_state["feedback_error"] = f"{exc.message} — {exc.fix}"
+        _save_turn(store, turn, rating=rating)
+
+    _feedback_call(turn, save, "感谢反馈，已记录。",
+                   ":material/thumb_up:" if rating == "up" else ":material/thumb_down:")
 
 
 def _on_comment(turn: dict) -> None:
     comment = (st.session_state.get(f"fbc_{turn['id']}") or "").strip()
     if not turn.get("feedback_id"):
         return
-    try:
-        _store().update(turn["feedback_id"], comment=comment)
+
+    def save(store: FeedbackStore) -> None:
         turn["comment"] = comment
-        st.toast("说明已保存。", icon=":material/check:")
-    except FeedbackError as exc:
-        st.session_state["feedback_error"] = f"{exc.message} — {exc.fix}"
+        _save_turn(store, turn, comment=comment)
+
+    _feedback_call(turn, save, "说明已保存。", ":material/check:")
 
 
 def _render_feedback(turn: dict) -> None:
@@ -179,6 +204,6 @@ def _render_feedback(turn: dict) -> None:
             c1.text_input("补充说明（可选）", key=f"fbc_{turn['id']}", placeholder="补充说明（可选）：哪里不对、缺了什么…",
                           label_visibility="collapsed")
             c2.form_submit_button("提交说明", on_click=_on_comment, args=(turn,))
-    err = st.session_state.pop("feedback_error", None)
+    err = st.session_state.pop(f"feedback_error_{turn['id']}", None)
     if err:
-        st.warning(err, icon=":material/warning:")
+        st.warning(md_text(err), icon=":material/warning:")  # the path may hold Markdown characters

@@ -1,4 +1,10 @@
-"""Pure text helpers of the app (no Streamlit): highlighting, escaping, context, grouping, export."""
+"""Pure text helpers of the app (no Streamlit): highlighting, escaping, context, grouping, export.
+
+Every user- or document-controlled string (query parameters, questions, answers, titles, breadcrumbs,
+passages, file names, error messages, feedback) goes through one of the two escaping helpers before it
+reaches the page: :func:`md_text` for Markdown (st.markdown/caption/warning/info/error/title/subheader,
+widget labels and help) and :func:`html_text` for HTML inside ``unsafe_allow_html`` Markdown.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,8 @@ import re
 import time
 from collections.abc import Sequence
 
-from policy_assistant.answer.types import STATUS_LABELS_ZH
-from policy_assistant.core.markup import escape_html, merge_spans
+from policy_assistant.answer.types import FLAG_LABELS_ZH, STATUS_LABELS_ZH
+from policy_assistant.core.markup import escape_html, escape_markdown, merge_spans
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[。；;！？!?：:\n])")
 _SPACE = re.compile(r"\s+")
@@ -49,8 +55,17 @@ def _quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
 
 
 def html_text(text: str) -> str:
-    """Escape for an HTML block inside st.markdown (see policy_assistant.core.markup.escape_html)."""
-    return escape_html(text)
+    """Escape for HTML inside st.markdown(unsafe_allow_html=True): no tag, link or Markdown survives."""
+    return escape_html(str(text or ""))
+
+
+def md_text(text: str, *, formatted: bool = False) -> str:
+    """Escape for Markdown: nothing in ``text`` becomes a link, image, HTML, code, LaTeX or directive.
+
+    ``formatted=True`` keeps the answerer's own layout (``**lead**``, ``> quote [n]``, list markers) in an
+    answer that quotes document text (see policy_assistant.core.markup.escape_markdown).
+    """
+    return escape_markdown(str(text or ""), formatted=formatted)
 
 
 def highlight_html(text: str, quote: str) -> str:
@@ -62,11 +77,6 @@ def highlight_html(text: str, quote: str) -> str:
         pos = e
     pieces.append(html_text(text[pos:]))
     return "".join(pieces)
-
-
-def md_safe(text: str) -> str:
-    """Answer markdown with characters Streamlit would misread in Chinese text escaped (~ ranges, $)."""
-    return (text or "").replace("$", "\\$").replace("~", "\\~")
 
 
 def section_context(chunks: Sequence, citation: dict, window: int = 3) -> list[tuple[object, bool]]:
@@ -119,21 +129,22 @@ def conversation_markdown(turns: Sequence[dict], title: str = "政策助手") ->
     lines = [f"# {title} — 对话记录", "", f"导出时间：{time.strftime('%Y-%m-%d %H:%M')}", ""]
     for i, turn in enumerate(turns, 1):
         ans = turn.get("answer") or {}
-        lines += [f"## {i}. {turn.get('question', '')}", ""]
+        lines += [f"## {i}. {md_text(turn.get('question', ''))}", ""]
         if turn.get("rewritten"):
-            lines += [f"> 结合上文理解为：{turn['rewritten']}", ""]
+            lines += [f"> 结合上文理解为：{md_text(turn['rewritten'])}", ""]
         if turn.get("mode") == "passages":
             lines += ["*仅检索段落，未生成回答*", ""]
         else:
             label = STATUS_LABELS_ZH.get(ans.get("status", ""), ans.get("status", ""))
-            lines += [f"**状态：{label}**", "", ans.get("answer", ""), ""]
+            lines += [f"**状态：{label}**", "", md_text(ans.get("answer", ""), formatted=True), ""]
         cits = ans.get("citations") or []
         if cits:
             lines += ["**来源**", ""]
             for c in cits:
                 tag = "（相关参考，未直接回答）" if c.get("near_miss") else ""
-                lines.append(f"[{c.get('n')}] {c.get('section') or c.get('doc_title', '')}{tag}")
+                tag += "".join(f"（{FLAG_LABELS_ZH.get(f, f)}）" for f in c.get("flags") or ())
+                lines.append(f"[{c.get('n')}] {md_text(c.get('section') or c.get('doc_title', ''))}{tag}")
                 body = (c.get("text") or "").replace("\n", " ")
-                lines += [f"> {body}", ""]
+                lines += [f"> {md_text(body)}", ""]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import logging
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policy_assistant.core.errors import CorpusError
+from policy_assistant.core.errors import CorpusError, os_error_fix
 from policy_assistant.corpus.chunking import chunk_document
 from policy_assistant.corpus.model import (
     DOC_TYPE_INTERPRETATION,
@@ -16,6 +20,7 @@ from policy_assistant.corpus.model import (
     DOC_TYPE_WORK_POINTS,
     Chunk,
     Document,
+    sha256_file,
     sha256_text,
 )
 from policy_assistant.corpus.readers import SUPPORTED_SUFFIXES, RawDocument, read_raw
@@ -38,6 +43,7 @@ class CorpusResult:
     chunks: list[Chunk]
     warnings: list[str] = field(default_factory=list)
     domain_terms: list[str] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)  # every corpus file seen, read or not
 
     def chunks_for(self, doc_id: str) -> list[Chunk]:
         return [c for c in self.chunks if c.doc_id == doc_id]
@@ -137,36 +143,121 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
     )
 
 
-def iter_corpus_files(dirs: list[Path], warnings: list[str]) -> list[Path]:
-    """Supported files in the folders (sorted); missing folders and other files become warnings."""
-    files: list[Path] = []
+MISSING_FIX = ("fix corpus_dirs (policy-assistant.toml, POLICY_ASSISTANT_CORPUS_DIRS or --corpus), or pass "
+               "--allow-missing (allow_missing_corpus = true) to go on without it")
+
+
+def _folder_problem(d: Path) -> CorpusError | None:
+    """Why ``d`` cannot be used as a corpus folder (with the fix), or ``None`` when it can."""
+    try:
+        st = os.stat(d)
+    except FileNotFoundError:
+        return CorpusError(f"{d}: corpus folder does not exist", MISSING_FIX)
+    except OSError as exc:
+        return CorpusError(f"{d}: cannot open the corpus folder ({exc.strerror})", os_error_fix(exc, f"the folder {d}"))
+    if not stat.S_ISDIR(st.st_mode):
+        return CorpusError(f"{d}: is a file, not a corpus folder", MISSING_FIX)
+    return None
+
+
+def _entry_stat(entry: os.DirEntry, warnings: list[str]) -> os.stat_result | None:
+    """The entry's stat (links followed); a warning for one that cannot be read (broken or looping link …)."""
+    try:
+        return entry.stat()
+    except OSError as exc:
+        if entry.is_symlink() and exc.errno == errno.ENOENT:
+            fix = f"the symbolic link points to {os.readlink(entry.path)!r}, which does not exist: fix or remove the link"
+        else:
+            fix = os_error_fix(exc, f"the file {entry.name}")
+        warnings.append(f"{entry.name}: cannot read ({exc.strerror}) — {fix}")
+        return None
+
+
+def scan_corpus(dirs: list[Path], warnings: list[str], allow_missing: bool = False) -> list[tuple[str, os.stat_result]]:
+    """``(path, stat)`` of the supported files in the folders, sorted by name within each folder.
+
+    Other files and unreadable entries become warnings. A folder that does not exist (or is not a
+    folder) raises :class:`CorpusError` — its documents would silently drop out of the index — unless
+    ``allow_missing``, which makes it a warning. One stat() per entry and plain strings: the
+    stale-index check runs this before answering.
+    """
+    files: list[tuple[str, os.stat_result]] = []
     for d in dirs:
-        d = Path(d)
-        if not d.is_dir():
-            warnings.append(f"{d}: corpus folder does not exist — set corpus_dirs in policy-assistant.toml or pass --corpus")
+        problem = _folder_problem(Path(d))
+        if problem is None:
+            try:
+                entries = sorted(os.scandir(d), key=lambda e: e.name)
+            except OSError as exc:
+                problem = CorpusError(f"{d}: cannot list the corpus folder ({exc.strerror})",
+                                      os_error_fix(exc, f"the folder {d}"))
+        if problem is not None:
+            if not allow_missing:
+                raise problem
+            warnings.append(str(problem))
             continue
-        for p in sorted(d.iterdir()):
-            if p.name.startswith(".") or p.name.lower() == "readme.md" or p.is_dir():
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or name.lower() == "readme.md":
                 continue
-            if p.suffix.lower() not in SUPPORTED_SUFFIXES:
-                warnings.append(f"{p.name}: skipped, unsupported file type {p.suffix or '(none)'} "
+            st = _entry_stat(entry, warnings)
+            if st is None or stat.S_ISDIR(st.st_mode):
+                continue
+            suffix = os.path.splitext(name)[1]
+            if suffix.lower() not in SUPPORTED_SUFFIXES:
+                warnings.append(f"{name}: skipped, unsupported file type {suffix or '(none)'} "
                                 f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
                 continue
-            files.append(p)
+            files.append((os.path.join(d, name), st))
     return files
 
 
-def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60) -> CorpusResult:
+def iter_corpus_files(dirs: list[Path], warnings: list[str], allow_missing: bool = False) -> list[Path]:
+    """The paths of :func:`scan_corpus`."""
+    return [Path(p) for p, _ in scan_corpus(dirs, warnings, allow_missing)]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A corpus file as ingest saw it (recorded in the index manifest, so a later check can tell
+    whether the corpus changed): size, mtime, sha256 of the bytes and the document it became."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str
+    doc_id: str | None = None  # None: skipped (unreadable, no text, or a duplicate)
+    duplicate_of: str | None = None
+
+    def to_record(self) -> dict:
+        return {"size": self.size, "mtime_ns": self.mtime_ns, "sha256": self.sha256, "doc_id": self.doc_id,
+                "duplicate_of": self.duplicate_of}
+
+
+def _source(path: Path) -> SourceFile | None:
+    try:
+        st = path.stat()
+        return SourceFile(path, st.st_size, st.st_mtime_ns, sha256_file(path))
+    except OSError:
+        return None  # read_document reports why
+
+
+def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60, *,
+                allow_missing: bool = False) -> CorpusResult:
     """Ingest every supported document in ``dirs``.
 
-    Unreadable files are skipped with a warning naming the file and the reason. Raises
-    :class:`CorpusError` only when no document at all could be read.
+    Unreadable files are skipped with a warning naming the file and the reason; a document with the
+    same text as one already read (a copy under another name) is indexed once, with a warning. Raises
+    :class:`CorpusError` when no document at all could be read, or when a folder is missing and not
+    ``allow_missing``.
     """
     warnings: list[str] = []
     documents: list[Document] = []
     chunks: list[Chunk] = []
+    sources: list[SourceFile] = []
     seen_ids: set[str] = set()
-    for path in iter_corpus_files(dirs, warnings):
+    by_hash: dict[str, Document] = {}
+    for path in iter_corpus_files(dirs, warnings, allow_missing):
+        source = _source(path)
         doc_id = path.stem
         n = 2
         while doc_id in seen_ids:  # same file name in two folders
@@ -177,12 +268,25 @@ def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60) -> Co
         except CorpusError as exc:
             warnings.append(str(exc))
             log.warning("%s", exc)
+            if source:
+                sources.append(source)
+            continue
+        first = by_hash.get(doc.content_hash)
+        if first is not None:
+            warnings.append(f"{path.name}: same text as {first.file} — indexed once (as {first.file}); "
+                            "remove one of the copies")
+            log.warning("%s duplicates %s", path, first.source_path)
+            if source:
+                sources.append(dataclasses.replace(source, duplicate_of=first.doc_id))
             continue
         doc_chunks = chunk_document(doc, max_chars, overlap)
+        if source:
+            sources.append(dataclasses.replace(source, doc_id=doc_id if doc_chunks else None))
         if not doc_chunks:
             warnings.append(f"{path.name}: no text units found — skipped")
             continue
         seen_ids.add(doc_id)
+        by_hash[doc.content_hash] = doc
         documents.append(doc)
         chunks.extend(doc_chunks)
     if not documents:
@@ -191,4 +295,10 @@ def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60) -> Co
         raise CorpusError(f"no document could be read from {where}: {detail}",
                           "point corpus_dirs (policy-assistant.toml, POLICY_ASSISTANT_CORPUS_DIRS or --corpus) at the documents")
     terms = build_domain_terms(documents, chunks)
-    return CorpusResult(documents, chunks, warnings, terms)
+    return CorpusResult(documents, chunks, warnings, terms, sources)
+
+
+def corpus_from_settings(settings) -> CorpusResult:
+    """:func:`load_corpus` of the configured folders, chunking and ``allow_missing_corpus``."""
+    return load_corpus(list(settings.corpus_dirs), settings.chunk_max_chars, settings.chunk_overlap_chars,
+                       allow_missing=bool(getattr(settings, "allow_missing_corpus", False)))

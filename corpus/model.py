@@ -20,6 +20,15 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def sha256_file(path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MB blocks (corpus files, index files)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 @dataclass
 class Section:
     """One node of a document's heading tree.

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policy_assistant.core.errors import CorpusError
+from policy_assistant.core.errors import CorpusError, os_error_fix
 from policy_assistant.corpus.text import clean_line, decode_bytes, join_wrapped_lines
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
@@ -44,7 +44,7 @@ def read_raw(path: Path) -> RawDocument:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise CorpusError(f"{path.name}: cannot read ({exc.strerror})", "check the file permissions") from exc
+        raise _os_error(path, exc) from exc
     if size == 0:
         raise CorpusError(f"{path.name}: file is empty (0 bytes)", "replace it with the full document")
     reader = {".txt": _read_text, ".md": _read_markdown, ".docx": _read_docx, ".pdf": _read_pdf}[suffix]
@@ -54,9 +54,18 @@ def read_raw(path: Path) -> RawDocument:
     return raw
 
 
+def _os_error(path: Path, exc: OSError) -> CorpusError:
+    """A file that cannot be read, with the fix for its errno (a symlink loop is not a permission problem)."""
+    return CorpusError(f"{path.name}: cannot read ({exc.strerror})", os_error_fix(exc, f"the file {path.name}"))
+
+
 def _decode(path: Path) -> tuple[str, str]:
     try:
-        return decode_bytes(path.read_bytes())
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _os_error(path, exc) from exc
+    try:
+        return decode_bytes(data)
     except UnicodeDecodeError as exc:
         raise CorpusError(
             f"{path.name}: not readable text (neither UTF-8 nor GBK/GB18030; binary data?)",

@@ -7,7 +7,10 @@ import unicodedata
 
 import zhconv
 
+from policy_assistant.core.errors import QuestionError
+
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # faster than translate() per line
 # Full-width space, no-break space and other odd spaces become one ASCII space.
 ODD_SPACES = re.compile(r"[\u3000\u00a0\u2002\u2003\u2009\u202f\t]")
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -18,7 +21,7 @@ _SENTENCE_RE = re.compile(rf"[^{SENTENCE_END}]*[{SENTENCE_END}]+[”\"’」』)
 
 def clean_line(line: str) -> str:
     """Remove zero-width characters, normalise odd spaces, strip the ends."""
-    line = line.translate(ZERO_WIDTH)
+    line = _ZERO_WIDTH_RE.sub("", line)
     line = ODD_SPACES.sub(" ", line)
     return line.strip()
 
@@ -44,11 +47,74 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     raise UnicodeDecodeError("unknown", data[:1], 0, 1, "not UTF-8 or GB18030 text")
 
 
+def decode_lines(data: bytes) -> tuple[list[str | None], str]:
+    """Split ``data`` at ``\\n`` and decode each line in the encoding of the whole input; return
+    ``(lines, encoding)`` with ``None`` for a line that does not decode or looks binary.
+
+    The encoding is UTF-8 (a BOM is dropped) unless more lines decode only as GB18030/GBK than only as
+    UTF-8, so one damaged line neither flips a UTF-8 file to GBK nor stops the others from decoding.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    raw = data.split(b"\n")
+    only = {"utf-8": 0, "gb18030": 0}
+    for line in raw:
+        if line.isascii():
+            continue
+        ok = [enc for enc in only if _decodes(line, enc)]
+        if len(ok) == 1:
+            only[ok[0]] += 1
+    encoding = "gb18030" if only["gb18030"] > only["utf-8"] else "utf-8"
+    out: list[str | None] = []
+    for line in raw:
+        try:
+            text = line.decode(encoding).rstrip("\r")
+        except UnicodeDecodeError:
+            out.append(None)
+            continue
+        out.append(None if _looks_binary(text) else text)
+    return out, encoding
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def undecodable_bytes(text: str) -> str | None:
+    """For text that carries undecodable bytes (lone surrogates, as Python decodes invalid UTF-8 in
+    arguments and file names), a short picture of them, e.g. ``b'\\xff\\xfe'``; else ``None``."""
+    bad = [ch for ch in text if "\udc80" <= ch <= "\udcff" or "\ud800" <= ch <= "\udfff"]
+    if not bad:
+        return None
+    return repr(bytes(ord(ch) - 0xDC00 if "\udc80" <= ch <= "\udcff" else 0x3F for ch in bad[:8]))
+
+
+# Characters that are certainly neither control, private-use, unassigned nor surrogate code points
+# (printable ASCII and Latin-1, CJK ideographs, CJK and general punctuation, full-width forms, line
+# breaks): removed in one regex pass so only the rest is looked up character by character.
+_SURELY_TEXT = re.compile(r"[\x20-\x7e\xa0-\xff\n\r\t\f\u4e00-\u9fff\u3000-\u303f\uff01-\uff5e"
+                          r"\u2010-\u2027\u2030-\u205e]+")
+
+
+def check_question_text(text: str) -> None:
+    """Raise :class:`QuestionError` when a question carries undecodable bytes (instead of failing
+    later, inside the embedder, with a UnicodeEncodeError)."""
+    bad = undecodable_bytes(text)
+    if bad is not None:
+        raise QuestionError(f"the question contains bytes that are not text ({bad})",
+                            "type or paste the question again as UTF-8 text")
+
+
 def _looks_binary(text: str) -> bool:
     if not text:
         return False
-    control = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t\f")
-    private = sum(1 for ch in text if unicodedata.category(ch) in {"Co", "Cn", "Cs"})
+    rest = _SURELY_TEXT.sub("", text)
+    control = sum(1 for ch in rest if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t\f")
+    private = sum(1 for ch in rest if unicodedata.category(ch) in {"Co", "Cn", "Cs"})
     return (control + private) / len(text) > 0.01
 
 
@@ -79,19 +145,25 @@ def join_wrapped_lines(lines: list[str]) -> list[str]:
     """Join lines that a PDF hard-wrapped mid-sentence, without inserting spaces between Chinese.
 
     A line is continued when the previous one does not end a sentence or a heading and the next
-    one does not start a new article, chapter or list item.
+    one does not start a new article, chapter or list item. The pieces of a line are joined once
+    (linear in the text, however many lines one sentence spans).
     """
     out: list[str] = []
+    pieces: list[str] = []  # the line being assembled
     for line in lines:
         if not line:
             continue
-        if out and _continues(out[-1], line):
-            prev = out[-1]
-            ascii_join = prev[-1].isascii() and prev[-1].isalnum() and line[0].isascii() and line[0].isalnum()
-            sep = " " if ascii_join or _ARTICLE_ALONE.match(prev) else ""
-            out[-1] = prev + sep + line
-        else:
-            out.append(line)
+        if pieces:
+            alone = len(pieces) == 1 and bool(_ARTICLE_ALONE.match(pieces[0]))
+            if _continues(pieces[0], pieces[-1][-1], alone, line):
+                last = pieces[-1][-1]
+                ascii_join = last.isascii() and last.isalnum() and line[0].isascii() and line[0].isalnum()
+                pieces.append((" " if ascii_join or alone else "") + line)
+                continue
+            out.append("".join(pieces))
+        pieces = [line]
+    if pieces:
+        out.append("".join(pieces))
     return out
 
 
@@ -99,14 +171,15 @@ _NEW_BLOCK = re.compile(r"^(第[一二三四五六七八九十百千零〇两]+[
 _ARTICLE_ALONE = re.compile(r"^第[一二三四五六七八九十百千零〇两]+条$")
 
 
-def _continues(prev: str, line: str) -> bool:
+def _continues(first: str, last_char: str, article_alone: bool, line: str) -> bool:
+    """Whether ``line`` continues the line that starts with ``first`` and ends with ``last_char``."""
     if _NEW_BLOCK.match(line):
         return False
-    if _ARTICLE_ALONE.match(prev):
+    if article_alone:
         return True  # "第一条" printed on its own line: its text follows
-    if re.match(r"^第[一二三四五六七八九十百千零〇两]+[编章节]", prev):
+    if re.match(r"^第[一二三四五六七八九十百千零〇两]+[编章节]", first):
         return False
-    return prev[-1] not in "。：:；;！!？?"
+    return last_char not in "。：:；;！!？?"
 
 
 UNIT_MAX_CHARS = 160  # a sentence longer than this is cut at its clauses (one quotable, embeddable unit)

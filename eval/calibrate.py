@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from policy_assistant.answer.decide import score_units
 from policy_assistant.answer.evidence import STATUS_FEATURES, UNIT_FEATURES, aggregate, norm
 from policy_assistant.answer.models import INTERACTIONS, LinearModel, Models, expand
 from policy_assistant.answer.retrieve import retrieve

@@ -13,13 +13,14 @@ the scope the question was asked in. No Streamlit here: the app, the CLI and the
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.core.errors import PolicyAssistantError, os_error_fix
 
 RATINGS = ("up", "down")
 SCHEMA_VERSION = 1
@@ -59,21 +60,33 @@ def _check_rating(rating: str | None) -> str | None:
     return rating
 
 
+def sqlite_error_fix(exc: sqlite3.Error, path: Path) -> str:
+    """The fix for an SQLite error on the feedback log, by its error code (each names its own remedy)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    where = "set feedback_db in policy-assistant.toml (or POLICY_ASSISTANT_FEEDBACK_DB) to a writable file"
+    if name.startswith("SQLITE_READONLY"):
+        return f"the feedback log {path} is read-only: make it and its folder writable, or {where}"
+    if name.startswith("SQLITE_FULL"):
+        return "free disk space and try again"
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        return f"{path} is not a readable feedback log (damaged or another file): move it away, or {where}"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "another program holds the feedback log locked: try again in a moment"
+    if name.startswith("SQLITE_CANTOPEN"):
+        return f"check that the folder {path.parent} exists and is writable, or {where}"
+    return f"check that {path} and its folder are writable, or {where}"
+
+
 class FeedbackStore:
-    """A small SQLite log. Each call opens its own connection, so it is safe from any thread."""
+    """A small SQLite log. Each call opens its own connection, so it is safe from any thread.
+
+    The schema is created on demand: a log deleted while the app runs is simply started again.
+    Every SQLite or file-system failure becomes a :class:`FeedbackError` with the matching fix.
+    """
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as con:
-                con.executescript(_SCHEMA)
-                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except (OSError, sqlite3.Error) as exc:
-            raise FeedbackError(
-                f"cannot open the feedback log {self.path}: {exc}",
-                "check that the data folder is writable, or set feedback_db in policy-assistant.toml",
-            ) from exc
+        self._run(lambda con: None, "open")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -84,6 +97,34 @@ class FeedbackStore:
                 yield con
         finally:
             con.close()
+
+    def _create_schema(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.executescript(_SCHEMA)
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _run(self, op, action: str):
+        """``op(connection)``; creates the log (folder, file, table) when it is missing and retries once."""
+        for attempt in (1, 2):
+            try:
+                if attempt == 2 or not self.path.is_file():
+                    self._create_schema()
+                with self._connect() as con:
+                    return op(con)
+            except sqlite3.OperationalError as exc:
+                if attempt == 1 and ("no such table" in str(exc) or not self.path.is_file()):
+                    continue  # deleted or emptied while we ran: start the log again
+                raise self._error(exc, action) from exc
+            except sqlite3.Error as exc:
+                raise self._error(exc, action) from exc
+            except OSError as exc:
+                raise FeedbackError(f"cannot {action} the feedback log {self.path}: {exc.strerror or exc}",
+                                    os_error_fix(exc, f"the folder {self.path.parent}")) from exc
+        raise AssertionError("unreachable")
+
+    def _error(self, exc: sqlite3.Error, action: str) -> FeedbackError:
+        return FeedbackError(f"cannot {action} the feedback log {self.path}: {exc}", sqlite_error_fix(exc, self.path))
 
     def record(
         self,
@@ -108,20 +149,14 @@ class FeedbackStore:
             json.dumps(scope or {}, ensure_ascii=False),
             str(answer.get("answerer", "")),
         )
-        try:
-            with self._connect() as con:
-                cur = con.execute(
-                    "INSERT INTO feedback (created_at, question, rewritten_question, answer, status, citations,"
-                    " timings, rating, comment, scope, answerer) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    row,
-                )
-                return int(cur.lastrowid)
-        except sqlite3.Error as exc:
-            raise FeedbackError(f"cannot write to the feedback log {self.path}: {exc}",
-                                "check that the data folder is writable") from exc
+        sql = ("INSERT INTO feedback (created_at, question, rewritten_question, answer, status, citations,"
+               " timings, rating, comment, scope, answerer) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+        return self._run(lambda con: int(con.execute(sql, row).lastrowid), "write to")
 
-    def update(self, row_id: int, *, rating: str | None = None, comment: str | None = None) -> None:
-        """Change the rating and/or the comment of a stored row (``None`` leaves a field unchanged)."""
+    def update(self, row_id: int, *, rating: str | None = None, comment: str | None = None) -> bool:
+        """Change the rating and/or the comment of a stored row (``None`` leaves a field unchanged).
+
+        Returns ``False`` when there is no such row (e.g. the log was deleted and started again)."""
         _check_rating(rating)
         sets, values = [], []
         if rating is not None:
@@ -131,9 +166,9 @@ class FeedbackStore:
             sets.append("comment = ?")
             values.append(comment)
         if not sets:
-            return
-        with self._connect() as con:
-            con.execute(f"UPDATE feedback SET {', '.join(sets)} WHERE id = ?", (*values, row_id))
+            return self.get(row_id) is not None
+        sql = f"UPDATE feedback SET {', '.join(sets)} WHERE id = ?"
+        return self._run(lambda con: con.execute(sql, (*values, row_id)).rowcount > 0, "write to")
 
     @staticmethod
     def _decode(r: sqlite3.Row) -> dict:
@@ -149,17 +184,16 @@ class FeedbackStore:
         if limit is not None:
             sql += " LIMIT ?"
             params = (int(limit),)
-        with self._connect() as con:
-            return [self._decode(r) for r in con.execute(sql, params)]
+        return self._run(lambda con: [self._decode(r) for r in con.execute(sql, params)], "read")
 
     def get(self, row_id: int) -> dict | None:
-        with self._connect() as con:
-            r = con.execute("SELECT * FROM feedback WHERE id = ?", (row_id,)).fetchone()
-            return self._decode(r) if r else None
+        """One row by id (``None`` when there is no such row)."""
+        r = self._run(lambda con: con.execute("SELECT * FROM feedback WHERE id = ?", (row_id,)).fetchone(), "read")
+        return self._decode(r) if r else None
 
     def count(self) -> int:
-        with self._connect() as con:
-            return int(con.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+        """Number of rows."""
+        return self._run(lambda con: int(con.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]), "read")
 
     def export_jsonl(self, path: Path | str) -> int:
         """Write every row as one JSON object per line (UTF-8); returns the number of rows written.
@@ -169,11 +203,25 @@ class FeedbackStore:
         """
         path = Path(path)
         rows = self.rows()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            for r in rows:
-                r["timings_ms"] = r.pop("timings")
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-        tmp.replace(path)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        created = False
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tmp.open("x", encoding="utf-8") as fh:
+                created = True
+                for r in rows:
+                    fh.write(json.dumps(export_row(r), ensure_ascii=False) + "\n")
+            tmp.replace(path)
+        except OSError as exc:
+            if created:  # only the temporary file this call made; an existing export stays as it was
+                tmp.unlink(missing_ok=True)
+            raise FeedbackError(f"cannot write the feedback export {path}: {exc.strerror or exc}",
+                                os_error_fix(exc, f"the folder {path.parent}")) from exc
         return len(rows)
+
+
+def export_row(row: dict) -> dict:
+    """A stored row in the export shape (``timings`` is called ``timings_ms``, as in ``Answer.to_dict()``)."""
+    out = dict(row)
+    out["timings_ms"] = out.pop("timings")
+    return out

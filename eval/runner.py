@@ -204,10 +204,9 @@ def run_eval(settings, config_names: list[str] | None, items: list[GoldItem], *,
                 prepared[cfg.chunking] = existing_index(settings)
             else:
                 if base_corpus is None:
-                    from policy_assistant.corpus.ingest import load_corpus
+                    from policy_assistant.corpus.ingest import corpus_from_settings
 
-                    base_corpus = load_corpus(list(settings.corpus_dirs), settings.chunk_max_chars,
-                                              settings.chunk_overlap_chars)
+                    base_corpus = corpus_from_settings(settings)
                 if progress:
                     progress(f"index for {cfg.chunking} chunks …")
                 prepared[cfg.chunking] = prepare_index(settings, base_corpus, cfg.chunking, cache_dir,

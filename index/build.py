@@ -29,12 +29,12 @@ from policy_assistant.core.errors import (
     StorageError,
     os_error_fix,
 )
-from policy_assistant.index import store
-from policy_assistant.index.bm25 import build_bm25, save_bm25
-from policy_assistant.index.embedders import Embedder, make_embedder
 from policy_assistant.corpus.model import sha256_text
 from policy_assistant.corpus.text import UNIT_MAX_CHARS, split_units
 from policy_assistant.corpus.vocabulary import load_vocabulary
+from policy_assistant.index import store
+from policy_assistant.index.bm25 import build_bm25, save_bm25
+from policy_assistant.index.embedders import Embedder, make_embedder
 from policy_assistant.index.lock import BuildLock
 
 # progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
@@ -150,13 +150,6 @@ def _tokenize_all(chunks, previous_tokens: dict[str, list[str]], factory: Callab
     return out
 
 
-def _load_corpus(settings):
-    from policy_assistant.corpus.ingest import load_corpus
-
-    return load_corpus(list(settings.corpus_dirs), max_chars=settings.chunk_max_chars,
-                       overlap=settings.chunk_overlap_chars)
-
-
 def _embed_missing(texts: dict[str, str], reuse: dict[str, np.ndarray], embedder: Embedder, batch_size: int,
                    progress: Progress | None, stage: str = "embed") -> tuple[dict[str, np.ndarray], int]:
     """Embed (passage role) every ``hash → text`` whose hash is not in ``reuse``."""
@@ -197,7 +190,9 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
     with BuildLock(index_dir, wait=lock_wait):
         store.recover(index_dir)
         if corpus is None:
-            corpus = _load_corpus(settings)
+            from policy_assistant.corpus.ingest import corpus_from_settings
+
+            corpus = corpus_from_settings(settings)
         t_ingest = time.perf_counter() - t0
         if embedder is None:
             embedder = make_embedder(settings)
@@ -282,6 +277,11 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                 "documents": doc_entries,
                 "files": store.file_checksums(tmp),
             }
+            sources = getattr(corpus, "sources", None)
+            if sources is not None:  # every corpus file seen: index/freshness.py tells when the corpus changed
+                from policy_assistant.index.freshness import source_records
+
+                manifest["sources"] = source_records(sources)
             store.write_json(tmp / store.MANIFEST, manifest)
             version_dir = store.commit_version(tmp, index_dir)
         except BaseException as exc:

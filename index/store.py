@@ -32,7 +32,6 @@ manifest does not vouch for with a checksum, and every path it lists must stay i
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
@@ -54,7 +53,7 @@ from policy_assistant.core.errors import (
     IndexMissingError,
     os_error_fix,
 )
-from policy_assistant.corpus.model import Chunk
+from policy_assistant.corpus.model import Chunk, sha256_file
 from policy_assistant.index.lock import LOCK_NAME
 
 FORMAT_VERSION = 1
@@ -78,14 +77,6 @@ BUILD = "build it with `policy-assistant index build`"
 
 T = TypeVar("T")
 _counter = itertools.count()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ---- ownership ---------------------------------------------------------------------------------

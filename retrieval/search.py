@@ -199,10 +199,11 @@ class HybridRetriever:
         ``qvec``: the query's vector when the caller embedded it already (several queries in one batch);
         ``exclude``: chunk ids never returned (e.g. a passage held out when generating training data).
         """
-        from policy_assistant.corpus.text import normalize_query
+        from policy_assistant.corpus.text import check_question_text, normalize_query
 
         if mode not in MODES:
             raise QuestionError(f"unknown search mode {mode!r}", f"use one of: {', '.join(MODES)}")
+        check_question_text(query or "")
         q = normalize_query(query or "")
         if not any(ch.isalnum() for ch in q):
             raise QuestionError("the question is empty", "type a question, e.g. 森林覆盖率的目标是多少？")

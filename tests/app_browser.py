@@ -166,3 +166,16 @@ class ChatPage:
         """
         return self.driver.execute_script(js)
 
+
+def wait_for(driver, predicate, timeout: float = 60, what: str = ""):
+    """Poll ``predicate(driver)`` until it returns something truthy (returned); fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate(driver)
+        except Exception:  # noqa: BLE001 - the page is re-rendering; try again
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what or predicate}")

@@ -90,9 +90,9 @@ def test_places_years_and_bad_input(analyser):
         analyser.analyse("？？！")
 
 
-def test_invalid_utf8_surrogates_do_not_crash(analyser):
-    q = analyser.analyse("排污\udcff许可证")
-    assert q.text
+def test_invalid_utf8_surrogates_are_a_question_error(analyser):
+    with pytest.raises(QuestionError):
+        analyser.analyse("排污\udcff许可证")
 
 
 # ---- evidence -----------------------------------------------------------------------------------

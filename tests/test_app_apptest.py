@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from app_browser import settings_env  # POLICY_ASSISTANT_* variables reproducing a Settings
+from fault_helpers import TINY_LAW
 
 from policy_assistant.eval.feedback import FeedbackStore
 from policy_assistant.index.store import has_index
@@ -77,8 +79,8 @@ def test_question_renders_answer_and_sources(app_env):
     assert source_titles(at), "no source rendered"
     passages = [m.value for m in at.markdown if 'class="pa-passage"' in m.value]
     assert passages and any("<mark" in p for p in passages), "the quoted sentence is not highlighted"
-    # the answer text with its [n] markers is on the page
-    assert any("[1]" in m.value for m in at.markdown if "pa-" not in m.value)
+    # the answer text with its [n] markers is on the page (brackets are Markdown-escaped: \[1\])
+    assert any("[1]" in m.value.replace("\\", "") for m in at.markdown if "pa-" not in m.value)
     # the full section in context is one click away
     assert any(e.label.startswith("查看完整章节") for e in at.expander)
 
@@ -217,6 +219,7 @@ def test_password_gate(app_env, monkeypatch):
     at.text_input[0].input("wrong")
     at.button[0].click().run()
     assert at.error and not at.chat_input
+    time.sleep(1.05)  # after one wrong password the next attempt is checked after 1 s (tests/test_security_login.py)
     at.text_input[0].input("s3cret-口令")
     at.button[0].click().run()
     assert not at.exception
@@ -236,24 +239,6 @@ def test_conversation_and_scope_survive_a_visit_to_the_reader(app_env):
     assert not at.exception, at.exception
     assert at.sidebar.radio(key="scope").value == "法律法规"
     assert len(at.session_state["turns"]) == 1 and source_titles(at)
-
-
-TINY_LAW = """# 中华人民共和国示例保护法
-
-2020年1月1日 第十三届全国人民代表大会常务委员会第一次会议通过
-
-<!-- INFO END -->
-
-## 第一章 总则
-
-第一条 为了保护示例环境，制定本法。
-
-第二条 排放示例污染物的单位，应当取得排污许可证。
-
-## 第二章 法律责任
-
-第三条 违反本法规定，未取得排污许可证排放示例污染物的，处十万元以上一百万元以下的罚款。
-"""
 
 
 def test_first_start_builds_the_missing_index(app_env, tmp_path, monkeypatch):

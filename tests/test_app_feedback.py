@@ -95,10 +95,10 @@ def test_highlight_marks_the_quote_and_escapes_html():
     assert "$" not in highlight_html("价格$5", "") and "~" not in highlight_html("5~10", "")
 
 
-def test_md_safe_escapes_tilde_and_dollar():
-    from policy_assistant.app_pages.text import md_safe
+def test_md_text_escapes_tilde_and_dollar():
+    from policy_assistant.app_pages.text import md_text
 
-    assert md_safe("5~10个 $x [1]") == "5\\~10个 \\$x [1]"
+    assert md_text("5~10个 $x [1]", formatted=True) == "5\\~10个 \\$x \\[1\\]"
 
 
 def test_conversation_markdown():
@@ -136,7 +136,7 @@ def test_progress_adapter_accepts_builder_callbacks():
 
 
 def test_check_password_constant_time():
-    from policy_assistant.app_pages.common import check_password
+    from policy_assistant.app_pages.auth import check_password
 
     assert check_password("口令", "口令") and not check_password("口令x", "口令")
 

@@ -6,11 +6,11 @@ Debian's headless Chromium through Selenium (helpers shared with the chat's brow
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from app_browser import ChatPage, browser_missing_reason, running_app
+from app_browser import wait_for as _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,19 +21,6 @@ if _missing:
 LAST_MESSAGE = "const m = Array.from(document.querySelectorAll('[data-testid=\"stChatMessage\"]')).pop();"
 
 
-
-
-def _wait(driver, predicate, timeout: float = 60, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate(driver)
-        except Exception:  # noqa: BLE001 - the page is re-rendering; try again
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
 def test_chat_citation_opens_reader_at_section(built_index, tmp_path, browser):

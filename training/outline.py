@@ -42,15 +42,14 @@ def _stamp(dirs) -> tuple:
 
 def load_corpus_cached(settings):
     """``load_corpus`` for these settings, reused until a corpus file changes (the reader and quiz need no index)."""
-    from policy_assistant.corpus.ingest import load_corpus
+    from policy_assistant.corpus.ingest import corpus_from_settings
 
     dirs = [str(d) for d in settings.corpus_dirs]
     key = (tuple(dirs), settings.chunk_max_chars, settings.chunk_overlap_chars, _stamp(dirs))
     with _CORPUS_LOCK:
         if key not in _CORPUS_CACHE:
             _CORPUS_CACHE.clear()
-            _CORPUS_CACHE[key] = load_corpus(settings.corpus_dirs, settings.chunk_max_chars,
-                                             settings.chunk_overlap_chars)
+            _CORPUS_CACHE[key] = corpus_from_settings(settings)
         return _CORPUS_CACHE[key]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from policy_assistant.core.errors import PolicyAssistantError
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="path to policy-assistant.toml (default: search from the working dir)")
     parser.add_argument("--corpus", action="append", help="corpus folder (repeatable; overrides the config)")
     parser.add_argument("--index-dir", help="index folder (overrides the config)")
+    parser.add_argument("--allow-missing", action="store_true", default=None,
+                        help="go on when a corpus folder does not exist (a warning instead of an error; "
+                             "config: allow_missing_corpus)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         try:
@@ -51,8 +55,46 @@ def settings_from_args(args: argparse.Namespace):
         overrides["corpus_dirs"] = [str(Path(p).resolve()) for p in args.corpus]
     if getattr(args, "index_dir", None):
         overrides["index_dir"] = str(Path(args.index_dir).resolve())
+    if getattr(args, "allow_missing", None):
+        overrides["allow_missing_corpus"] = True
     cfg = Path(args.config) if getattr(args, "config", None) else None
     return load_settings(cfg, **overrides)
+
+
+def text_argument(value: str, what: str = "question") -> str:
+    """A command-line text as the user meant it. Python hands over bytes that are not UTF-8 as lone
+    surrogates (which crash the embedder later); they are decoded like a batch file (UTF-8, else GBK),
+    or refused with one clear line."""
+    from policy_assistant.core.errors import QuestionError
+    from policy_assistant.corpus.text import decode_lines, undecodable_bytes
+
+    bad = undecodable_bytes(value)
+    if bad is None:
+        return value
+    lines, _ = decode_lines(os.fsencode(value))
+    if len(lines) == 1 and lines[0] is not None:
+        return lines[0]
+    raise QuestionError(f"the {what} is not valid UTF-8 or GBK text (bytes {bad})",
+                        "set the terminal to UTF-8 (e.g. LANG=C.UTF-8) and type it again, or put it in a "
+                        "UTF-8 file and use `policy-assistant ask --batch FILE`")
+
+
+class StaleWarning:
+    """Prints one warning line on stderr when the index no longer matches the corpus folders (documents
+    added, changed or removed since the build); checked cheaply, printed again only when it changes."""
+
+    def __init__(self, settings, retriever):
+        from policy_assistant.index.freshness import FreshnessChecker
+
+        self.checker = FreshnessChecker(getattr(retriever, "manifest", None) or {}, settings.corpus_dirs)
+        self.shown: str | None = None
+
+    def check(self) -> None:
+        result = self.checker.check()
+        text = result.message() if result.stale else None
+        if text and text != self.shown:
+            print(f"warning: {text}", file=sys.stderr, flush=True)
+        self.shown = text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,8 @@ from pathlib import Path
 from policy_assistant.core.errors import PolicyAssistantError
 
 # The Streamlit entry file ships inside the package, so the app starts from an installed wheel anywhere.
-APP_FILE = Path(importlib.util.find_spec("policy_assistant.app_pages").submodule_search_locations[0]) / "main.py"
+# server.py is main.py as an st.App whose middleware refuses /_stcore/metrics (see its docstring).
+APP_FILE = Path(importlib.util.find_spec("policy_assistant.app_pages").submodule_search_locations[0]) / "server.py"
 DEFAULT_PORT = 8501
 
 
@@ -78,6 +79,7 @@ def app_environment(settings, base: dict | None = None) -> dict:
     env[prefix + "CORPUS_DIRS"] = os.pathsep.join(str(p) for p in settings.corpus_dirs)
     env[prefix + "FEEDBACK_DB"] = str(settings.feedback_db)
     env[prefix + "DATA_DIR"] = str(settings.data_dir)
+    env[prefix + "ALLOW_MISSING_CORPUS"] = "true" if settings.allow_missing_corpus else "false"
     return env
 
 
@@ -144,7 +146,7 @@ def _preload() -> None:
 
 def export_feedback(args: argparse.Namespace) -> int:
     from policy_assistant.cli import settings_from_args
-    from policy_assistant.eval.feedback import FeedbackStore
+    from policy_assistant.eval.feedback import FeedbackStore, export_row
 
     settings = settings_from_args(args)
     store = FeedbackStore(settings.feedback_db)
@@ -153,8 +155,7 @@ def export_feedback(args: argparse.Namespace) -> int:
 
         n = 0
         for row in store.rows():
-            row["timings_ms"] = row.pop("timings")
-            print(json.dumps(row, ensure_ascii=False))
+            print(json.dumps(export_row(row), ensure_ascii=False))
             n += 1
     else:
         n = store.export_jsonl(Path(args.file))

@@ -23,42 +23,30 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def read_batch(path: str) -> list[str]:
-    """Questions from a file: plain lines, or JSON objects with a "q" (or "question") field."""
+def read_batch(path: str) -> list:
+    """The batch's lines (:class:`answer.batch.BatchLine`) from a file, or from stdin for ``-``."""
+    from policy_assistant.answer.batch import parse_batch, read_batch_file
+
     if path == "-":
-        lines = sys.stdin.read().splitlines()
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise PolicyAssistantError(f"batch file {path} does not exist", "give a file with one question per line")
-        lines = p.read_text(encoding="utf-8-sig").splitlines()
-    out = []
-    for line in lines:
-        s = line.strip()
-        if not s:
-            continue
-        if s.startswith("{"):
-            try:
-                obj = json.loads(s)
-                s = str(obj.get("q") or obj.get("question") or "")
-            except json.JSONDecodeError:
-                pass
-        out.append(s)
-    return out
+        return parse_batch(sys.stdin.buffer.read())  # bytes: the encoding is detected, never assumed
+    return read_batch_file(Path(path))
 
 
 def _resolve_docs(assistant, docs: list[str] | None) -> list[str] | None:
     if not docs:
         return None
+    from policy_assistant.cli import text_argument
+
     r = assistant.retriever
     ids = []
     for d in docs:
+        d = text_argument(d, "document name")
         ids.append(r.resolve_doc(d) if hasattr(r, "resolve_doc") else d)
     return ids
 
 
 def render_text(ans) -> str:
-    from policy_assistant.answer.types import STATUS_LABELS_ZH
+    from policy_assistant.answer.types import FLAG_LABELS_ZH, STATUS_LABELS_ZH
 
     lines = [f"[{STATUS_LABELS_ZH.get(ans.status, ans.status)}] {ans.question}"]
     if ans.rewritten_question:
@@ -68,6 +56,7 @@ def render_text(ans) -> str:
         lines.append("来源:")
         for c in ans.citations:
             tag = " (相近内容,非答案依据)" if c.near_miss else ""
+            tag += "".join(f" ({FLAG_LABELS_ZH.get(f, f)})" for f in c.flags)
             lines.append(f"  [{c.n}] {c.section}{tag}")
             lines.append(f"      {c.text.strip().replace(chr(10), ' ')[:160]}")
     for n in ans.notes:
@@ -75,35 +64,51 @@ def render_text(ans) -> str:
     return "\n".join(lines)
 
 
-def _error_record(question: str, exc: PolicyAssistantError) -> dict:
-    return {"question": question, "status": "not_found", "answer": f"{exc.message}。{exc.fix or ''}".strip(),
-            "citations": [], "timings_ms": {"retrieve": 0, "answer": 0, "total": 0}, "error": str(exc)}
+def _error_record(question: str, exc: PolicyAssistantError, line: int | None = None) -> dict:
+    rec = {"question": question, "status": "not_found", "answer": f"{exc.message}。{exc.fix or ''}".strip(),
+           "citations": [], "timings_ms": {"retrieve": 0, "answer": 0, "total": 0}, "error": str(exc)}
+    if line is not None:
+        rec["line"] = line
+    return rec
 
 
 def run(args: argparse.Namespace) -> int:
     from policy_assistant.answer.engine import Assistant
-    from policy_assistant.cli import settings_from_args
+    from policy_assistant.cli import StaleWarning, settings_from_args, text_argument
 
     if not args.batch and args.question is None:
         raise QuestionError("no question given", 'usage: policy-assistant ask "问题" [--json] or ask --json --batch FILE')
     settings = settings_from_args(args)
     if args.k is not None and args.k < 1:
         raise PolicyAssistantError(f"--k must be at least 1 (got {args.k})", "use --k 5")
+    batch = read_batch(args.batch) if args.batch else None  # a bad file fails before the models load
+    question = None if batch is not None else text_argument(args.question, "question")
     assistant = Assistant.from_settings(settings)
+    stale = StaleWarning(settings, assistant.retriever)
     doc_ids = _resolve_docs(assistant, args.doc)
-    if args.batch:
-        for q in read_batch(args.batch):
+    if batch is None:
+        stale.check()
+        ans = assistant.ask(question, doc_ids=doc_ids, top_k=args.k)
+        print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=None) if args.json else render_text(ans))
+        return 0
+    bad_lines = 0
+    for item in batch:
+        stale.check()
+        ans = None
+        if item.error is not None:
+            bad_lines += 1
+            print(f"error: {item.error}", file=sys.stderr, flush=True)
+            rec = _error_record(item.question, item.error, item.line)
+        else:
             try:
-                ans = assistant.ask(q, doc_ids=doc_ids, top_k=args.k)
+                ans = assistant.ask(item.question, doc_ids=doc_ids, top_k=args.k)
                 rec = ans.to_dict()
             except QuestionError as exc:
-                rec = _error_record(q, exc)
-            if args.json:
-                print(json.dumps(rec, ensure_ascii=False), flush=True)
-            else:
-                print(render_text(ans) if "error" not in rec else f"[error] {q[:60]}: {rec['error']}")
-                print("-" * 60)
-        return 0
-    ans = assistant.ask(args.question, doc_ids=doc_ids, top_k=args.k)
-    print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=None) if args.json else render_text(ans))
-    return 0
+                rec = _error_record(item.question, exc, item.line)
+        if args.json:
+            print(json.dumps(rec, ensure_ascii=False), flush=True)
+        else:
+            print(render_text(ans) if ans is not None else f"[error] {item.question[:60]}: {rec['error']}", flush=True)
+            print("-" * 60, flush=True)
+    # lines that are not readable questions are input errors: every other line was answered, then exit 2
+    return 2 if bad_lines else 0

@@ -21,10 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(args):
-    from policy_assistant.corpus.ingest import load_corpus
+    from policy_assistant.corpus.ingest import corpus_from_settings
 
-    s = settings_from_args(args)
-    return load_corpus(s.corpus_dirs, s.chunk_max_chars, s.chunk_overlap_chars)
+    return corpus_from_settings(settings_from_args(args))
 
 
 def cmd_show(args) -> int:

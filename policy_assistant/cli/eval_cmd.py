@@ -67,6 +67,7 @@ def _eval_dir(settings) -> Path:
 
 def cmd_eval(args) -> int:
     from policy_assistant.core.errors import ConfigError
+    from policy_assistant.eval.gold import DEFAULT_TEST_PATH as TEST_PATH
     from policy_assistant.eval.gold import load_gold, smoke_items
     from policy_assistant.eval.report import (
         fail_under_violations,
@@ -75,8 +76,6 @@ def cmd_eval(args) -> int:
         write_reports,
     )
     from policy_assistant.eval.runner import run_eval
-
-    from policy_assistant.eval.gold import DEFAULT_TEST_PATH as TEST_PATH
 
     settings = settings_from_args(args)
     try:

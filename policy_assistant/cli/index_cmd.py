@@ -116,6 +116,16 @@ def cmd_info(args) -> int:
     if emb.get("name") != settings.embedder:
         print(f"  ! the configuration asks for embedder {settings.embedder!r}: rebuild with "
               "`policy-assistant index build`")
+    from policy_assistant.index.freshness import FreshnessChecker
+
+    fresh = FreshnessChecker(manifest, settings.corpus_dirs)
+    if not fresh.supported:
+        print("  ! built before corpus files were recorded: rebuild with `policy-assistant index build` to be told "
+              "when the corpus changes")
+    elif fresh.check().stale:
+        print(f"  ! {fresh.check().message()}")
+    else:
+        print(f"  up to date with the corpus folders ({fresh.check().checked_files} files)")
     docs = manifest.get("documents", {})
     print(f"  {manifest.get('n_documents')} documents, {manifest.get('n_chunks')} chunks:")
     for d in sorted(docs.values(), key=lambda d: (d.get("doc_type", ""), d.get("title", ""))):
@@ -129,11 +139,15 @@ def _short(text: str, n: int = 160) -> str:
 
 
 def cmd_search(args) -> int:
+    from policy_assistant.cli import StaleWarning, text_argument
     from policy_assistant.retrieval.search import HybridRetriever
 
     settings = settings_from_args(args)
+    question = text_argument(args.question)
     retriever = HybridRetriever.load(settings)
-    hits = retriever.search(args.question, k=args.k, doc_ids=args.doc, doc_types=args.doc_type, mode=args.mode)
+    StaleWarning(settings, retriever).check()
+    docs = [text_argument(d, "document name") for d in args.doc] if args.doc else None
+    hits = retriever.search(question, k=args.k, doc_ids=docs, doc_types=args.doc_type, mode=args.mode)
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0

@@ -25,6 +25,9 @@ class Settings:
     """All tunables, written out once. Paths are absolute after :func:`load_settings`."""
 
     corpus_dirs: list[Path] = field(default_factory=lambda: [Path("../shared/corpus")])
+    # A corpus folder that does not exist is an error (its documents would silently drop out of the
+    # index); true makes it a warning. CLI: --allow-missing.
+    allow_missing_corpus: bool = False
     data_dir: Path = Path("data")
     index_dir: Path = Path("data/index")
     feedback_db: Path = Path("data/feedback.sqlite3")
