@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
+from functools import lru_cache
 
 import numpy as np
 
@@ -39,7 +41,14 @@ _YEAR = re.compile(r"(?:19|20)\d{2}")
 
 
 def norm(text: str) -> str:
+    """Matching form of question text: 繁→简, NFKC, lower case, no spaces."""
     return normalize_query(text).lower().replace(" ", "")
+
+
+@lru_cache(maxsize=200_000)
+def norm_doc(text: str) -> str:
+    """Matching form of document text (already simplified Chinese): NFKC, lower case, no whitespace."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
 def _present(term: Term, text_n: str) -> bool:
@@ -94,7 +103,7 @@ class EvidenceScorer:
         for h in hits:
             c = h.chunk
             p_text = f"{c.section} {c.text}"
-            p_n = norm(p_text)
+            p_n = norm_doc(p_text)
             texts = split_units(c.text) or [c.text]
             vecs = self.unit_vectors(c, texts) if (self.unit_vectors and qvec is not None) else None
             u_sims = (vecs @ qvec) if vecs is not None else None
@@ -115,7 +124,7 @@ class EvidenceScorer:
                 **onehot,
             }
             for i, t in enumerate(texts):
-                t_n = norm(t)
+                t_n = norm_doc(t)
                 f = dict(base)
                 f.update(u_dense=float(u_sims[i]) if u_sims is not None else p_dense,
                          u_cov=coverage(part.terms, t_n), u_type=float(types[i]), u_first=float(i == 0),

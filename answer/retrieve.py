@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from policy_assistant.answer.types import Question
 
 CANDIDATE_HITS = 10     # passages per part handed to the evidence stage
@@ -43,8 +45,16 @@ def retrieve(question: Question, retriever, *, k: int = CANDIDATE_HITS, doc_ids:
     queries = [p.query for p in question.parts]
     whole = len(queries) > 1
     if whole:
+        # one long vector for the message and a short one per asking clause: a part's dense query is their
+        # normalised sum (embedding context + clause for every part would cost one long pass per part)
         queries.append(question.text)
-    vecs = retriever.embedder.embed_queries(queries)
+        vecs = retriever.embedder.embed_queries([question.text, *(p.text for p in question.parts)])
+        msg = vecs[0]
+        part_vecs = [v + msg for v in vecs[1:]]
+        part_vecs = [v / (np.linalg.norm(v) or 1.0) for v in part_vecs]
+        vecs = [*part_vecs, msg]
+    else:
+        vecs = retriever.embedder.embed_queries(queries)
     fetch = k if not whole else 2 * k
     lists = [retriever.search(q, k=fetch, doc_ids=ids, doc_types=doc_types, qvec=vecs[i], exclude=exclude)
              for i, q in enumerate(queries)]

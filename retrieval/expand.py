@@ -57,16 +57,20 @@ def expand_bm25_query(query: str, vocab: Vocabulary) -> str:
 
 def longest_common_run(query: str, text: str, min_len: int = 4) -> int:
     """Length of the longest Chinese run of ``query`` (at least ``min_len`` characters) that occurs
-    verbatim in ``text``; 0 when none does. Phrase evidence BM25's bag of words does not see."""
+    verbatim in ``text``; 0 when none does. Phrase evidence BM25's bag of words does not see.
+
+    Each start position is only tried at the length that would beat the best so far, and extended while
+    it keeps matching: about one substring test per query character."""
     best = 0
     for run in re.findall(r"[\u4e00-\u9fff0-9.%]+", query):
         n = len(run)
-        if n <= best or n < min_len:
-            continue
-        for length in range(n, max(best, min_len - 1), -1):
-            if any(run[i:i + length] in text for i in range(n - length + 1)):
-                best = length
+        for i in range(n):
+            j = i + max(best + 1, min_len)
+            if j > n:
                 break
+            while j <= n and run[i:j] in text:
+                best = j - i
+                j += 1
     return best
 
 

@@ -72,6 +72,7 @@ class HybridRetriever:
         self.sum_weight = 1.5         # + weight · min-max score sum (hybrid of RRF and score fusion)
         self.phrase_weight = 0.5      # + weight · longest verbatim query run in the chunk
         self.phrase_min = 5
+        self.phrase_max = 60          # longer queries (everyday messages) get no phrase term
         self.article_boost = True     # chunks labelled with a 第X条 the query cites
         self.article_bonus = 1.0 / (rrf_k + 1)
         self.title_boost = True       # chunks of a document the query names (when not scoped)
@@ -296,7 +297,8 @@ class HybridRetriever:
         """Share of the query's Chinese characters covered by its longest run found verbatim in the
         chunk, scaled like one RRF term (0 for runs shorter than ``phrase_min``)."""
         n_han = sum(1 for ch in q if "\u4e00" <= ch <= "\u9fff")
-        if n_han < self.phrase_min:
+        if n_han < self.phrase_min or n_han > self.phrase_max:
+            # a long message shares phrases by chance, and the bonus (run / length) would be tiny anyway
             return np.zeros(len(cand))
         runs = np.array([longest_common_run(q, self.chunks[int(i)].text, self.phrase_min) for i in cand])
         return runs / n_han / (self.rrf_k + 1)
