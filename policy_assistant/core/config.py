@@ -25,6 +25,8 @@ class Settings:
     """All tunables, written out once. Paths are absolute after :func:`load_settings`."""
 
     corpus_dirs: list[Path] = field(default_factory=lambda: [Path("../shared/corpus")])
+    # Other laws (1,564) for benchmarks and the synthetic training data (`policy-assistant eval synth`).
+    scale_corpus_dir: Path = Path("../shared/scale-corpus")
     data_dir: Path = Path("data")
     index_dir: Path = Path("data/index")
     feedback_db: Path = Path("data/feedback.sqlite3")
@@ -61,7 +63,7 @@ class Settings:
         return self.config_path.parent if self.config_path else Path.cwd()
 
 
-_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db"}
+_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db", "scale_corpus_dir"}
 
 
 def _coerce(name: str, raw, current):
