@@ -360,15 +360,20 @@ def _write_atomic(path: Path, text: str) -> None:
         raise StorageError(f"cannot write {path}: {exc.strerror}", os_error_fix(exc, str(path.parent))) from exc
 
 
+def check_out(out: Path) -> None:
+    """Raise :class:`StorageError` unless ``out`` and ``out.laws.json`` are new or this module's own files."""
+    for path in (Path(out), laws_path(Path(out))):
+        if path.is_dir() or not _written_by_us(path):
+            raise StorageError(f"{path} exists and was not written by `policy-assistant eval synth`",
+                               "choose another --out or move the file away")
+
+
 def write_dataset(items: list[SynthItem], manifest: dict, out: Path) -> tuple[Path, Path]:
     """Write the items as JSONL to ``out`` and the manifest to ``out.laws.json`` (each replaced in one
     step). Refuses to replace a file that this module did not write."""
     out = Path(out)
     laws = laws_path(out)
-    for path in (out, laws):
-        if path.is_dir() or not _written_by_us(path):
-            raise StorageError(f"{path} exists and was not written by `policy-assistant eval synth`",
-                               "choose another --out or move the file away")
+    check_out(out)
     _write_atomic(out, "".join(json.dumps(it.to_dict(), ensure_ascii=False) + "\n" for it in items))
     _write_atomic(laws, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     return out, laws

@@ -149,13 +149,14 @@ def cmd_import_feedback(args) -> int:
 def cmd_synth(args) -> int:
     from policy_assistant.core.errors import ConfigError
     from policy_assistant.eval.gold import load_gold
-    from policy_assistant.eval.synth import make_dataset, project_titles, summarize, write_dataset
+    from policy_assistant.eval.synth import check_out, make_dataset, project_titles, summarize, write_dataset
 
     settings = settings_from_args(args)
     for name in ("n", "n_index", "n_foreign"):
         if getattr(args, name) < 1:
             flag = "--" + name.replace("_", "-")
             raise ConfigError(f"{flag} must be at least 1, got {getattr(args, name)}", f"e.g. {flag} 100")
+    check_out(Path(args.out))  # before the work, not after it
     scale_dir = Path(args.scale_dir).resolve() if args.scale_dir else settings.scale_corpus_dir
     gold = {it.q for it in load_gold(args.gold)}
     items, laws = make_dataset(scale_dir, project_titles(settings.corpus_dirs), n=args.n, seed=args.seed,
