@@ -30,7 +30,7 @@ from policy_assistant.corpus.ingest import load_corpus
 from policy_assistant.corpus.model import Chunk
 from policy_assistant.eval.gold import normalize_for_match
 from policy_assistant.eval.synth_checks import DETAIL, ForeignKeys, PhraseIndex, check_not_specified
-from policy_assistant.eval.synth_laws import base_title, file_sha256, read_laws, select_laws
+from policy_assistant.eval.synth_laws import base_title, read_laws, select_laws
 from policy_assistant.eval.synth_templates import (
     ANSWER_TYPES,
     OPENERS,
@@ -39,6 +39,7 @@ from policy_assistant.eval.synth_templates import (
     fill,
     surface_forms,
 )
+from policy_assistant.index.store import sha256_file
 
 __all__ = ["SynthItem", "generate", "make_dataset", "project_titles", "read_laws", "select_laws", "summarize",
            "write_dataset"]
@@ -320,7 +321,7 @@ def make_dataset(scale_dir: Path, exclude_titles: set[str], *, n: int = 3000, se
                      seed=seed, n=n, exclude_questions=exclude_questions)
 
     def listing(files: list[Path]) -> list[dict]:
-        return [{"file": p.relative_to(scale_dir).as_posix(), "title": base_title(p.name), "sha256": file_sha256(p)}
+        return [{"file": p.relative_to(scale_dir).as_posix(), "title": base_title(p.name), "sha256": sha256_file(p)}
                 for p in files]
 
     manifest = {"generator": GENERATOR, "seed": seed, "n": len(items), "scale_dir": str(scale_dir),

@@ -7,7 +7,6 @@ Neither may be a document of the default corpus: training data must not be the p
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from dataclasses import dataclass
@@ -180,12 +179,3 @@ def read_laws(paths: list[Path], max_chars: int = 420, overlap: int = 60) -> lis
         seen.add(doc_id)
         chunks += chunk_document(read_document(path, doc_id), max_chars, overlap)
     return chunks
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            h.update(block)
-    return h.hexdigest()
