@@ -89,7 +89,7 @@ def short_condition(cond: str) -> str | None:
     cond = cond.split("，或者")[0].split("；")[0].rstrip("，的")
     if len(cond) > 40 and "，" in cond:
         cond = cond.split("，")[0]
-    if not 4 <= len(cond) <= 40 or _BAD_SUBJECT.search(cond) or "之一" in cond:
+    if not 4 <= len(cond) <= 40 or _BAD_SUBJECT.search(cond) or "之一" in cond or "构成犯罪" in cond:
         return None
     return cond
 
@@ -166,7 +166,7 @@ def number_candidates(chunk: Chunk) -> Iterator[Candidate]:
     """Figures with a unit (days, months, years, hectares, %): the clause with the number asked for
     (with the clause before it when short, and the one after it when the figure ends the clause)."""
     for s in _sentences(chunk):
-        if "罚款" in s or "施行" in s:
+        if "罚款" in s or "拘留" in s or "施行" in s:  # fines are the penalty template's, dates the when's
             continue
         clauses = re.findall(r"[^，；。：]+[，；。：]?", strip_label(s))
         for i, clause in enumerate(clauses):
