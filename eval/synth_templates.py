@@ -20,7 +20,7 @@ ANSWER_TYPES = ("penalty", "who", "when", "number", "definition", "yesno", "list
 
 CN_NUM = "零〇一二两三四五六七八九十百千万亿"
 _NUM = rf"(?:\d+(?:\.\d+)?|[{CN_NUM}]+)"
-_LABEL = re.compile(rf"^\s*(?:第[{CN_NUM}]+条\s*|[（(][{CN_NUM}]+[）)]\s*)")
+_LABEL = re.compile(rf"^\s*(?:第[{CN_NUM}]+条\s*|[（(][{CN_NUM}]+[）)]\s*|\d+[.．、]\s*)")
 ORGAN_END = r"(?:部门|人民政府|机关|机构|委员会|管理局|局|署|总局|银行|办公室)"
 _ORGAN = rf"[^，；。：、]{{2,36}}?{ORGAN_END}"
 _AMOUNT = rf"{_NUM}(?:万)?(?:元|倍)(?:以上{_NUM}(?:万)?(?:元|倍)以下|以下)?"
@@ -195,7 +195,7 @@ def yesno_candidates(chunk: Chunk) -> Iterator[Candidate]:
         if not m or s.startswith(("（", "(")) or s.rstrip("。；").endswith("的") or m.group("subj").startswith("依法"):
             continue
         subj, word, act = m.group("subj").strip(), m.group("word"), m.group("act").rstrip("。；")
-        if (word == "禁止") != (subj == "") or _BAD_SUBJECT.search(subj + act) or act.startswith(("由", "依照", "按照")):
+        if (word == "禁止") != (subj == "") or subj.endswith(("并", "也", "还", "均")) or _BAD_SUBJECT.search(subj + act) or act.startswith(("由", "依照", "按照")):
             continue
         yield Candidate("yesno", chunk, s, [word], f"{subj}，{act}" if subj else act,
                         {"subj": subj, "word": word, "act": act})
