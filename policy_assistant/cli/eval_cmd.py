@@ -1,5 +1,7 @@
 """``policy-assistant eval``: the gold set through configurations side by side, one table, reports.
 
+``policy-assistant eval synth``: training questions generated from other laws (the scale corpus).
+
 ``policy-assistant eval-import-feedback``: draft gold items from the app's feedback log.
 """
 
@@ -14,7 +16,8 @@ from policy_assistant.cli import settings_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="run the gold set through configurations side by side",
+    # no abbreviations: they would make `eval synth --n …` ambiguous with `--no-report`/`--no-charts`
+    p = sub.add_parser("eval", allow_abbrev=False, help="run the gold set through configurations side by side",
                        description="Answer every gold question with each configuration and print one table "
                                    "(configurations: default, bm25, dense, baseline-recursive, no-structure, "
                                    "no-fusion, llm when configured).")
@@ -38,6 +41,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "parallel runs) into one table and one set of reports")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_eval)
+    eval_sub = p.add_subparsers(dest="eval_command", metavar="{synth}")
+    s = eval_sub.add_parser("synth", help="write training questions generated from other laws",
+                            description="Generate questions mechanically from laws of the scale corpus that are "
+                                        "not in the default corpus (answered, not_specified with the source "
+                                        "hidden, not_found from unrelated laws, long multi-part messages); "
+                                        "writes FILE (JSONL) and FILE.laws.json (the laws with their sha256).")
+    s.add_argument("--scale-dir", help="scale corpus folder (default: scale_corpus_dir, ../shared/scale-corpus)")
+    s.add_argument("--n", type=int, default=3000, help="number of items (default 3000)")
+    s.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    s.add_argument("--n-index", type=int, default=60, help="laws the questions are answered from (default 60)")
+    s.add_argument("--n-foreign", type=int, default=200,
+                   help="unrelated laws for not_found questions (default 200: all that qualify)")
+    s.add_argument("--gold", help="gold file whose questions are never produced (default: eval/gold.jsonl)")
+    s.add_argument("--out", required=True, metavar="FILE", help="JSONL file to write")
+    s.set_defaults(func=cmd_synth)
 
     f = sub.add_parser("eval-import-feedback", help="draft gold items from the app's feedback log")
     f.add_argument("--from", dest="source", help="feedback SQLite file or JSONL export (default: feedback_db)")
@@ -125,4 +143,28 @@ def cmd_import_feedback(args) -> int:
     write_drafts(drafts, out)
     print(f"{len(drafts)} draft gold item(s) from {len(rows)} feedback row(s) → {out}\n"
           "review each: check status and sources, write facts, delete \"draft\": true, move into eval/gold.jsonl")
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from policy_assistant.core.errors import ConfigError
+    from policy_assistant.eval.gold import load_gold
+    from policy_assistant.eval.synth import check_out, make_dataset, project_titles, summarize, write_dataset
+
+    settings = settings_from_args(args)
+    for name in ("n", "n_index", "n_foreign"):
+        if getattr(args, name) < 1:
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} must be at least 1, got {getattr(args, name)}", f"e.g. {flag} 100")
+    check_out(Path(args.out))  # before the work, not after it
+    scale_dir = Path(args.scale_dir).resolve() if args.scale_dir else settings.scale_corpus_dir
+    gold = {it.q for it in load_gold(args.gold)}
+    items, laws = make_dataset(scale_dir, project_titles(settings.corpus_dirs), n=args.n, seed=args.seed,
+                               n_index=args.n_index, n_foreign=args.n_foreign, exclude_questions=gold,
+                               max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap_chars)
+    out, laws_file = write_dataset(items, laws, Path(args.out))
+    print(f"{len(items)} items → {out}; laws: {laws_file} ({len(laws['index_laws'])} index laws, "
+          f"{len(laws['foreign_laws'])} foreign laws)")
+    for name, counts in summarize(items).items():
+        print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
     return 0
