@@ -273,3 +273,29 @@ def calibrate(settings, *, synth_path: Path, train_index_dir: Path, dev_items, o
     write_models(unit, status, out_dir, meta)
     return {"examples": len(examples), "units": unit.meta.get("n_units"), "parts": status.meta.get("n_parts"),
             "counts": status.meta.get("counts"), **meta}
+
+
+@dataclass
+class TrainingCorpus:
+    """The ingested index laws of the generated data, in the shape ``build_index(corpus=…)`` takes."""
+
+    documents: list
+    chunks: list
+    domain_terms: list
+    warnings: list = field(default_factory=list)
+
+
+def load_laws_corpus(laws: dict, settings) -> TrainingCorpus:
+    """Read the index laws listed in a ``FILE.laws.json`` (``eval synth``) with the project's own ingest."""
+    from policy_assistant.corpus.model import Document, sha256_text
+    from policy_assistant.corpus.terms import build_domain_terms
+    from policy_assistant.eval.synth import read_laws
+
+    scale = Path(laws.get("scale_dir") or settings.scale_corpus_dir)
+    chunks = read_laws([scale / law["file"] for law in laws["index_laws"]], settings.chunk_max_chars,
+                       settings.chunk_overlap_chars)
+    docs: dict[str, Document] = {}
+    for c in chunks:
+        docs.setdefault(c.doc_id, Document(doc_id=c.doc_id, title=c.doc_title, file=c.file, source_path=c.file,
+                                           doc_type=c.doc_type, content_hash=sha256_text(c.doc_id)))
+    return TrainingCorpus(list(docs.values()), chunks, build_domain_terms(list(docs.values()), chunks))

@@ -1,5 +1,7 @@
 """``policy-assistant eval``: the gold set through configurations side by side, one table, reports.
 
+``policy-assistant eval synth``: training questions generated from other laws (the scale corpus).
+
 ``policy-assistant eval-import-feedback``: draft gold items from the app's feedback log.
 """
 
@@ -14,7 +16,8 @@ from policy_assistant.cli import settings_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="run the gold set through configurations side by side",
+    # no abbreviations: they would make `eval synth --n …` ambiguous with `--no-report`/`--no-charts`
+    p = sub.add_parser("eval", allow_abbrev=False, help="run the gold set through configurations side by side",
                        description="Answer every gold question with each configuration and print one table "
                                    "(configurations: default, bm25, dense, baseline-recursive, no-structure, "
                                    "no-fusion, llm when configured).")
@@ -41,8 +44,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="dev = the gold set (eval/gold.jsonl), test = the frozen test split (eval/test.jsonl, "
                         "never tuned on); both (default) reports them side by side")
     p.set_defaults(func=cmd_eval)
-    esub = p.add_subparsers(dest="eval_command", metavar="{calibrate}")
-    c = esub.add_parser("calibrate", help="train the unit and status models on generated questions from other "
+    eval_sub = p.add_subparsers(dest="eval_command", metavar="{synth,calibrate}")
+    s = eval_sub.add_parser("synth", help="write training questions generated from other laws",
+                            description="Generate questions mechanically from laws of the scale corpus that are "
+                                        "not in the default corpus (answered, not_specified with the source "
+                                        "hidden, not_found from unrelated laws, long multi-part messages); "
+                                        "writes FILE (JSONL) and FILE.laws.json (the laws with their sha256).")
+    s.add_argument("--scale-dir", help="scale corpus folder (default: scale_corpus_dir, ../shared/scale-corpus)")
+    s.add_argument("--n", type=int, default=3000, help="number of items (default 3000)")
+    s.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    s.add_argument("--n-index", type=int, default=60, help="laws the questions are answered from (default 60)")
+    s.add_argument("--n-foreign", type=int, default=200,
+                   help="unrelated laws for not_found questions (default 200: all that qualify)")
+    s.add_argument("--gold", help="gold file whose questions are never produced (default: eval/gold.jsonl)")
+    s.add_argument("--out", required=True, metavar="FILE", help="JSONL file to write")
+    s.set_defaults(func=cmd_synth)
+    c = eval_sub.add_parser("calibrate", help="train the unit and status models on generated questions from other "
                                           "laws and pick the operating point on the gold set (dev)")
     c.add_argument("--synth", help="generated questions (JSONL from `eval synth`; default data/train/synth.jsonl, "
                                    "generated when missing)")
@@ -50,6 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                          "(default data/train/index)")
     c.add_argument("--out", help="folder for unit_model.json / status_model.json (default: answer/models)")
     c.add_argument("--n", type=int, default=3000, help="questions to generate when --synth is missing")
+    # 25 laws ≈ 1,300 chunks + 3,500 sentences to embed: the training index stays a ~10-minute build on 2 cores
+    c.add_argument("--n-index", type=int, default=25, help="laws the generated questions are answered from")
+    c.add_argument("--gold", help="dev questions for the operating point (default: eval/gold.jsonl)")
     c.set_defaults(func=cmd_calibrate)
 
     f = sub.add_parser("eval-import-feedback", help="draft gold items from the app's feedback log")
@@ -140,19 +160,23 @@ def cmd_eval(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from policy_assistant.eval.calibrate import calibrate
+    from policy_assistant.eval.calibrate import calibrate, load_laws_corpus
     from policy_assistant.eval.gold import load_gold
-    from policy_assistant.eval.synth import generate_file, load_laws_corpus
+    from policy_assistant.eval.synth import make_dataset, project_titles, write_dataset
 
     settings = settings_from_args(args)
     data = Path(settings.data_dir) / "train"
     synth = Path(args.synth) if args.synth else data / "synth.jsonl"
+    gold = load_gold(args.gold)
     if not synth.is_file():
-        print(f"generating {args.n} training questions from other laws into {synth} …", file=sys.stderr)
-        generate_file(settings, synth, n=args.n)
+        print(f"generating {args.n} training questions from {args.n_index} other laws into {synth} …", file=sys.stderr)
+        items, laws = make_dataset(settings.scale_corpus_dir, project_titles(settings.corpus_dirs), n=args.n,
+                                   n_index=args.n_index, exclude_questions={it.q for it in gold},
+                                   max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap_chars)
+        write_dataset(items, laws, synth)
     summary = calibrate(settings, synth_path=synth, train_index_dir=Path(args.train_index or data / "index"),
-                        dev_items=load_gold(args.gold), out_dir=Path(args.out) if args.out else None,
-                        load_training_corpus=load_laws_corpus,
+                        dev_items=gold, out_dir=Path(args.out) if args.out else None,
+                        load_training_corpus=lambda laws: load_laws_corpus(laws, settings),
                         progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 0
@@ -173,4 +197,28 @@ def cmd_import_feedback(args) -> int:
     write_drafts(drafts, out)
     print(f"{len(drafts)} draft gold item(s) from {len(rows)} feedback row(s) → {out}\n"
           "review each: check status and sources, write facts, delete \"draft\": true, move into eval/gold.jsonl")
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from policy_assistant.core.errors import ConfigError
+    from policy_assistant.eval.gold import load_gold
+    from policy_assistant.eval.synth import check_out, make_dataset, project_titles, summarize, write_dataset
+
+    settings = settings_from_args(args)
+    for name in ("n", "n_index", "n_foreign"):
+        if getattr(args, name) < 1:
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} must be at least 1, got {getattr(args, name)}", f"e.g. {flag} 100")
+    check_out(Path(args.out))  # before the work, not after it
+    scale_dir = Path(args.scale_dir).resolve() if args.scale_dir else settings.scale_corpus_dir
+    gold = {it.q for it in load_gold(args.gold)}
+    items, laws = make_dataset(scale_dir, project_titles(settings.corpus_dirs), n=args.n, seed=args.seed,
+                               n_index=args.n_index, n_foreign=args.n_foreign, exclude_questions=gold,
+                               max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap_chars)
+    out, laws_file = write_dataset(items, laws, Path(args.out))
+    print(f"{len(items)} items → {out}; laws: {laws_file} ({len(laws['index_laws'])} index laws, "
+          f"{len(laws['foreign_laws'])} foreign laws)")
+    for name, counts in summarize(items).items():
+        print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
     return 0

@@ -28,6 +28,8 @@ class Settings:
     # A corpus folder that does not exist is an error (its documents would silently drop out of the
     # index); true makes it a warning. CLI: --allow-missing.
     allow_missing_corpus: bool = False
+    # Other laws (1,564) for benchmarks and the synthetic training data (`policy-assistant eval synth`).
+    scale_corpus_dir: Path = Path("../shared/scale-corpus")
     data_dir: Path = Path("data")
     index_dir: Path = Path("data/index")
     feedback_db: Path = Path("data/feedback.sqlite3")
@@ -66,7 +68,7 @@ class Settings:
         return self.config_path.parent if self.config_path else Path.cwd()
 
 
-_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db"}
+_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db", "scale_corpus_dir"}
 
 
 def _coerce(name: str, raw, current):
