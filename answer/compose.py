@@ -72,9 +72,23 @@ def _strip_end(text: str) -> str:
     return text.strip().rstrip("，,：:；;。.！!？? ")
 
 
+def _lead(units: list[Unit]) -> tuple[Unit, Unit | None]:
+    """The sentence to lead with, and the best sentence when it is not the lead.
+
+    When the best sentence does not itself state the asked kind of detail (an enumerated act "(一)未取得排污
+    许可证排放污染物；") but another sentence of the same passage does (its chapeau "…处20万元以上100万元以下
+    的罚款"), the stating sentence leads and the best one follows."""
+    best = units[0]
+    if best.features.get("u_type") or not best.features.get("p_type"):
+        return best, None
+    same = [u for u in units if u.hit.chunk.chunk_id == best.hit.chunk.chunk_id and u.features.get("u_type")
+            and u.index >= 0]
+    return (same[0], best) if same else (best, None)
+
+
 def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
     units = [u for u in ev.units if u.index >= 0] or ev.units
-    best = units[0]
+    best, also = _lead(units)
     n = cites.mark(best.hit, best.text)
     lines = [f"根据{label(best.hit)}：**{_strip_end(clip(best.text))}** [{n}]"]
     if ev.part.answer_type == "list":
@@ -88,11 +102,11 @@ def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
         if ENUMERATION.search(best.hit.chunk.text):  # the listed items are inside the passage itself
             whole = best.hit.chunk.text.strip()
             return f"根据{label(best.hit)}：\n> {clip(whole, best.text, MAX_LIST_CHARS)} [{cites.mark(best.hit, whole)}]"
-    support: list[Unit] = []
+    support: list[Unit] = [also] if also is not None else []
     for u in units[1:]:
         if len(support) >= MAX_QUOTES - 1 or u.score < SUPPORT_RATIO * best.score:
             break
-        if u.text in best.text or any(u.text in s.text or s.text in u.text for s in support):
+        if u is best or u.text in best.text or any(u.text in s.text or s.text in u.text for s in support):
             continue
         support.append(u)
     if support:

@@ -16,6 +16,8 @@ def register(subparsers) -> None:
                               "answered / not_specified (the documents discuss it but do not state it) / not_found.")
     p.add_argument("question", nargs="?", help="the question, e.g. \"PM2.5年均浓度目标是多少?\"")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object (one per line with --batch)")
+    p.add_argument("--explain", action="store_true",
+                   help="with --json: add the feature values and model contributions behind the status")
     p.add_argument("--k", type=int, default=None, help="number of passages to retrieve (default: config top_k)")
     p.add_argument("--doc", action="append", default=None,
                    help="restrict to a document (title or a unique part of it; repeatable)")
@@ -48,7 +50,8 @@ def _resolve_docs(assistant, docs: list[str] | None) -> list[str] | None:
 def render_text(ans) -> str:
     from policy_assistant.answer.types import FLAG_LABELS_ZH, STATUS_LABELS_ZH
 
-    lines = [f"[{STATUS_LABELS_ZH.get(ans.status, ans.status)}] {ans.question}"]
+    prob = f" (P={ans.probability:.2f})" if ans.probability is not None else ""
+    lines = [f"[{STATUS_LABELS_ZH.get(ans.status, ans.status)}{prob}] {ans.question}"]
     if ans.rewritten_question:
         lines.append(f"(理解为: {ans.rewritten_question})")
     lines += ["", ans.answer.strip(), ""]
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     doc_ids = _resolve_docs(assistant, args.doc)
     if batch is None:
         stale.check()
-        ans = assistant.ask(question, doc_ids=doc_ids, top_k=args.k)
+        ans = assistant.ask(question, doc_ids=doc_ids, top_k=args.k, explain=args.explain)
         print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=None) if args.json else render_text(ans))
         return 0
     bad_lines = 0
@@ -101,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
             rec = _error_record(item.question, item.error, item.line)
         else:
             try:
-                ans = assistant.ask(item.question, doc_ids=doc_ids, top_k=args.k)
+                ans = assistant.ask(item.question, doc_ids=doc_ids, top_k=args.k, explain=args.explain)
                 rec = ans.to_dict()
             except QuestionError as exc:
                 rec = _error_record(item.question, exc, item.line)
