@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from policy_assistant.answer.sentences import cn_numbers_in, norm, numbers_in, split_sentences
+from policy_assistant.answer.sentences import cn_numbers_in, norm, numbers_in
+from policy_assistant.corpus.text import split_sentences
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 # Quoted phrases (no line breaks inside; ASCII "…" only for short terms such as "十四五").

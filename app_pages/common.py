@@ -18,9 +18,9 @@ import streamlit as st
 from policy_assistant.app_pages.text import (  # noqa: F401 - re-exported for the pages
     citation_numbers,
     conversation_markdown,
+    escape_html,
     group_citations,
     highlight_html,
-    html_text,
     md_safe,
     section_context,
 )

@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from policy_assistant.app_pages.common import CHAT_PAGE, PENDING_QUESTION_KEY, get_settings, show_error
+from policy_assistant.app_pages.text import escape_html, highlight_query_html, mark_spans_html
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.corpus.model import BREADCRUMB_SEP
 from policy_assistant.training import outline as ol
@@ -154,12 +155,12 @@ def _summary_card(corpus, doc, expanded: bool) -> None:
             for i, t in enumerate(card.targets):
                 parts = []
                 for clause, figs in t.clauses:
-                    h = ol.escape_html(clause)
+                    h = escape_html(clause)
                     for f in dict.fromkeys(figs):
-                        h = h.replace(ol.escape_html(f), f"<b>{ol.escape_html(f)}</b>")
+                        h = h.replace(escape_html(f), f"<b>{escape_html(f)}</b>")
                     parts.append(h)
                 c1, c2 = st.columns([6, 1], vertical_alignment="center")
-                c1.markdown(f'<div class="pa-card-line"><b>{ol.escape_html(t.path[-1])}</b>：{"；".join(parts)}</div>',
+                c1.markdown(f'<div class="pa-card-line"><b>{escape_html(t.path[-1])}</b>：{"；".join(parts)}</div>',
                             unsafe_allow_html=True)
                 with c2:
                     _card_button(corpus, doc, t, f"card_t_{i}")
@@ -170,8 +171,8 @@ def _summary_card(corpus, doc, expanded: bool) -> None:
                     st.caption("文件中没有这一部分。")
                 for i, e in enumerate(entries):
                     c1, c2 = st.columns([6, 1], vertical_alignment="center")
-                    detail = f'<br><span style="color:#666">{ol.escape_html(e.detail[:90])}…</span>' if e.detail else ""
-                    c1.markdown(f'<div class="pa-card-line">{i + 1}. {ol.escape_html(e.text)}{detail}</div>',
+                    detail = f'<br><span style="color:#666">{escape_html(e.detail[:90])}…</span>' if e.detail else ""
+                    c1.markdown(f'<div class="pa-card-line">{i + 1}. {escape_html(e.text)}{detail}</div>',
                                 unsafe_allow_html=True)
                     with c2:
                         _card_button(corpus, doc, e, f"card_{prefix}_{i}")
@@ -194,7 +195,7 @@ def _search(corpus, doc, query: str) -> None:
         for i, m in enumerate(matches[:MAX_RESULTS]):
             c1, c2 = st.columns([6, 1], vertical_alignment="center")
             where = m.breadcrumb if len(docs) > 1 else BREADCRUMB_SEP.join(m.path)
-            c1.markdown(f'<div class="pa-snip"><small>{ol.escape_html(where)}</small><br>{m.snippet_html}</div>',
+            c1.markdown(f'<div class="pa-snip"><small>{escape_html(where)}</small><br>{mark_spans_html(m.snippet, m.snippet_spans, "pa-hit")}</div>',
                         unsafe_allow_html=True)
             c2.button("打开", key=f"hit_{i}", type="tertiary", on_click=_select, args=(corpus, m.doc_id, m.key))
 
@@ -208,10 +209,10 @@ def _section_html(doc, key: str, query: str) -> str:
     for b in ol.section_blocks(doc, path):
         d = min(b["depth"], 2)
         if b["heading"]:
-            heading = ol.highlight_html(b["heading"], query) if query else ol.escape_html(b["heading"])
+            heading = highlight_query_html(b["heading"], query)
             rows.append(f'<div class="pa-h d{d}">{heading}</div>')
         if b["text"]:
-            text = ol.highlight_html(b["text"], query) if query else ol.escape_html(b["text"])
+            text = highlight_query_html(b["text"], query)
             sel = " sel" if path and b["path"] == path and b["kind"] not in ("heading", "chapter") else ""
             rows.append(f'<div class="pa-t{sel}">{text}</div>')
     return '<div class="pa-reader">' + "".join(rows) + "</div>"

@@ -1,13 +1,21 @@
-"""Pure text helpers of the app (no Streamlit): highlighting, escaping, context, grouping, export."""
+"""Pure text helpers of the app (no Streamlit): HTML escaping and highlighting, context, grouping, export.
+
+HTML is made here and only here: the library below returns plain text and character spans.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from policy_assistant.answer.types import STATUS_LABELS_ZH
-from policy_assistant.core.markup import escape_html, merge_spans
+from policy_assistant.corpus.text import merge_spans
+from policy_assistant.training.outline import find_spans
+
+_MD_ENTITIES = (("$", "&#36;"), ("~", "&#126;"), ("*", "&#42;"), ("_", "&#95;"), ("`", "&#96;"),
+                ("[", "&#91;"), ("]", "&#93;"), ("#", "&#35;"))
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[。；;！？!?：:\n])")
 _SPACE = re.compile(r"\s+")
@@ -48,20 +56,33 @@ def _quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
     return merge_spans(spans)
 
 
-def html_text(text: str) -> str:
-    """Escape for an HTML block inside st.markdown (see policy_assistant.core.markup.escape_html)."""
-    return escape_html(text)
+def escape_html(text: str) -> str:
+    """HTML-escape for st.markdown(unsafe_allow_html=True); also neutralise Markdown/LaTeX markers."""
+    out = html.escape(text, quote=True)
+    for ch, ent in _MD_ENTITIES:
+        out = out.replace(ch, ent)
+    return out.replace("\n", "<br>")
+
+
+def mark_spans_html(text: str, spans: Iterable[tuple[int, int]], css_class: str = "") -> str:
+    """``text`` as escaped HTML with each ``(start, end)`` span (sorted, not overlapping) in ``<mark>``."""
+    attr = f' class="{css_class}"' if css_class else ""
+    pieces, pos = [], 0
+    for s, e in spans:
+        pieces += [escape_html(text[pos:s]), f"<mark{attr}>{escape_html(text[s:e])}</mark>"]
+        pos = e
+    pieces.append(escape_html(text[pos:]))
+    return "".join(pieces)
 
 
 def highlight_html(text: str, quote: str) -> str:
-    """The passage as escaped HTML with the quoted sentence(s) wrapped in ``<mark>``."""
-    pieces, pos = [], 0
-    for s, e in _quote_spans(text, quote):
-        pieces.append(html_text(text[pos:s]))
-        pieces.append(f'<mark class="pa-quote">{html_text(text[s:e])}</mark>')
-        pos = e
-    pieces.append(html_text(text[pos:]))
-    return "".join(pieces)
+    """The passage as escaped HTML with the quoted sentence(s) wrapped in ``<mark class="pa-quote">``."""
+    return mark_spans_html(text, _quote_spans(text, quote), "pa-quote")
+
+
+def highlight_query_html(text: str, query: str) -> str:
+    """``text`` as escaped HTML with every match of the reader's search words in ``<mark class="pa-hit">``."""
+    return mark_spans_html(text, find_spans(text, query), "pa-hit")
 
 
 def md_safe(text: str) -> str:

@@ -7,9 +7,14 @@ from pathlib import Path
 import pytest
 
 from policy_assistant.corpus.ingest import load_corpus
-from policy_assistant.corpus.structure import cn_to_int, int_to_cn
 from policy_assistant.corpus.terms import make_tokenizer
-from policy_assistant.corpus.text import join_wrapped_lines, normalize_query, split_sentences
+from policy_assistant.corpus.text import (
+    cn_to_int,
+    int_to_cn,
+    join_wrapped_lines,
+    normalize_query,
+    split_sentences,
+)
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

@@ -9,13 +9,8 @@ from collections import Counter
 import pytest
 
 from policy_assistant.core.errors import PolicyAssistantError
-from policy_assistant.training.figures import (
-    cn_to_int,
-    figure_matches,
-    find_figures,
-    int_to_cn,
-    perturb_figure,
-)
+from policy_assistant.corpus.text import cn_to_int, int_to_cn
+from policy_assistant.training.figures import figure_matches, find_figures, perturb_figure
 from policy_assistant.training.quiz import TYPES, QuizError, QuizQuestion, check_answer, generate_quiz
 
 WORK_POINTS = "衡阳市2021年生态环境保护工作要点"
