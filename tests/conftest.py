@@ -35,6 +35,18 @@ def make_settings(tmp: Path, corpus_dirs=None, **overrides):
 
 
 @pytest.fixture(scope="session")
+def real_corpus():
+    """The real corpus ingested once per process (read-only), with the repo's chunking settings: the same
+    object the reader and quiz pages get from ``training.outline.load_corpus_cached``."""
+    from policy_assistant.core.config import load_settings
+    from policy_assistant.training.outline import load_corpus_cached
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus folder {CORPUS} not found")
+    return load_corpus_cached(load_settings(REPO / "policy-assistant.toml", corpus_dirs=[str(CORPUS)]))
+
+
+@pytest.fixture(scope="session")
 def built_index(tmp_path_factory):
     """Settings whose ``index_dir`` holds the real index of the real corpus (built once per session).
 

@@ -18,14 +18,8 @@ PERMITS = "排污许可管理条例"
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    from policy_assistant.core.config import load_settings
-    from policy_assistant.training.outline import load_corpus_cached
-
-    settings = load_settings()
-    if not all(d.is_dir() for d in settings.corpus_dirs):
-        pytest.skip(f"corpus not found at {settings.corpus_dirs}")
-    return load_corpus_cached(settings)
+def corpus(real_corpus):
+    return real_corpus
 
 
 # --------------------------------------------------------------------------- generation
