@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from policy_assistant.corpus.text import fold
 
@@ -16,6 +17,7 @@ NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*%?|[零〇○一二两三四五六七八
 ARABIC_RE = re.compile(r"\d+(?:\.\d+)?")
 
 
+@lru_cache(maxsize=50_000)  # called for every term × passage pair: keep the lookup one call deep
 def norm(text: str) -> str:
     """Matching form of passages: :func:`corpus.text.fold` without 繁→简 (passages are simplified at
     ingest; questions are already normalised by question analysis)."""

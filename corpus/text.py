@@ -239,6 +239,13 @@ def short_title(title: str) -> str:
     return title.removeprefix(TITLE_PREFIX)
 
 
+@lru_cache(maxsize=16)
+def _title_names(titles: tuple[tuple[str, str], ...], min_len: int) -> tuple[tuple[str, str], ...]:
+    """``(doc_id, folded name)`` for each title and short title at least ``min_len`` long (asked per question)."""
+    return tuple((doc_id, name) for doc_id, title in titles
+                 for name in dict.fromkeys((fold(title), fold(short_title(title)))) if len(name) >= min_len)
+
+
 def named_doc_ids(text: str, titles: Mapping[str, str], min_len: int = 4,
                   extra: Iterable[tuple[int, int, str]] = ()) -> list[str]:
     """Ids of the documents whose title or short title occurs in ``text``, in order of first mention.
@@ -250,11 +257,10 @@ def named_doc_ids(text: str, titles: Mapping[str, str], min_len: int = 4,
     """
     folded, where = fold_with_map(text)
     found: list[tuple[int, int, str]] = list(extra)
-    for doc_id, title in titles.items():
-        for name in dict.fromkeys((fold(title), fold(short_title(title)))):
-            pos = folded.find(name) if len(name) >= min_len else -1
-            if pos >= 0:
-                found.append((where[pos], where[pos + len(name) - 1] + 1, doc_id))
+    for doc_id, name in _title_names(tuple(titles.items()), min_len):
+        pos = folded.find(name)
+        if pos >= 0:
+            found.append((where[pos], where[pos + len(name) - 1] + 1, doc_id))
     keep = [(s, doc) for s, e, doc in found
             if not any(s2 <= s and e <= e2 and e2 - s2 > e - s and doc2 != doc for s2, e2, doc2 in found)]
     return list(dict.fromkeys(doc for _, doc in sorted(keep)))
