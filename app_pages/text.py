@@ -1,21 +1,19 @@
 """Pure text helpers of the app (no Streamlit): HTML escaping and highlighting, context, grouping, export.
 
-HTML is made here and only here: the library below returns plain text and character spans.
+HTML is made in the front end only (escaping in ``app_pages/markup.py``, highlighting here): the library
+below returns plain text and character spans.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import time
 from collections.abc import Iterable, Sequence
 
 from policy_assistant.answer.types import STATUS_LABELS_ZH
+from policy_assistant.app_pages.markup import escape_html
 from policy_assistant.corpus.text import merge_spans
 from policy_assistant.training.outline import find_spans
-
-_MD_ENTITIES = (("$", "&#36;"), ("~", "&#126;"), ("*", "&#42;"), ("_", "&#95;"), ("`", "&#96;"),
-                ("[", "&#91;"), ("]", "&#93;"), ("#", "&#35;"))
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[。；;！？!?：:\n])")
 _SPACE = re.compile(r"\s+")
@@ -54,14 +52,6 @@ def _quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
         if found:
             spans.append(found)
     return merge_spans(spans)
-
-
-def escape_html(text: str) -> str:
-    """HTML-escape for st.markdown(unsafe_allow_html=True); also neutralise Markdown/LaTeX markers."""
-    out = html.escape(text, quote=True)
-    for ch, ent in _MD_ENTITIES:
-        out = out.replace(ch, ent)
-    return out.replace("\n", "<br>")
 
 
 def mark_spans_html(text: str, spans: Iterable[tuple[int, int]], css_class: str = "") -> str:
