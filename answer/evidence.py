@@ -14,6 +14,7 @@ from policy_assistant.answer import thresholds as T
 from policy_assistant.answer.glossary import ZH_ALIASES
 from policy_assistant.answer.sentences import norm
 from policy_assistant.corpus.model import Chunk
+from policy_assistant.corpus.text import named_doc_ids, short_title
 
 
 @dataclass
@@ -51,9 +52,7 @@ class CorpusView:
             titles[c.doc_id] = c.doc_title
         self.titles = titles
         # Short names a question may use: 环境保护法 for 中华人民共和国环境保护法.
-        self.short_titles = {
-            doc_id: re.sub(r"^中华人民共和国", "", t) for doc_id, t in titles.items()
-        }
+        self.short_titles = {doc_id: short_title(t) for doc_id, t in titles.items()}
         self.doc_types = {c.doc_id: c.doc_type for c in self.chunks}
 
     # --- term statistics -------------------------------------------------------------------------
@@ -80,15 +79,8 @@ class CorpusView:
         return sorted(self._units[(chunk.doc_id, chunk.path)], key=lambda c: (c.part, c.position))
 
     def docs_named_in(self, text: str) -> list[str]:
-        """Documents whose (short) title the question names, e.g. 大气污染防治法."""
-        t = norm(text)
-        found = []
-        for doc_id, short in self.short_titles.items():
-            s = norm(short)
-            if len(s) >= 4 and s in t:
-                found.append(doc_id)
-        # keep the most specific: 环境保护法 must not also select when 环境保护税法 is named, etc.
-        return found
+        """Documents whose (short) title the question names, e.g. 大气污染防治法, in order of mention."""
+        return named_doc_ids(text, self.titles)
 
     def title_year(self, doc_id: str) -> str | None:
         m = _TITLE_YEAR.search(self.titles.get(doc_id, ""))

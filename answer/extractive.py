@@ -18,9 +18,10 @@ from policy_assistant.answer.evidence import (
 from policy_assistant.answer.lists import ListFinders
 from policy_assistant.answer.nonanswers import NonAnswers
 from policy_assistant.answer.question import Question
-from policy_assistant.answer.sentences import norm, split_clauses, split_sentences
+from policy_assistant.answer.sentences import norm, split_clauses
 from policy_assistant.answer.types import Answer
 from policy_assistant.corpus.model import Chunk
+from policy_assistant.corpus.text import split_sentences
 from policy_assistant.retrieval.types import Hit
 
 _REGULATION = re.compile(r"[\u4e00-\u9fff]{2,14}?(?:条例|防治法|保护法|评价法|所得税法|税法)")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from policy_assistant.answer.glossary import EN_ZH, is_english
+from policy_assistant.answer.glossary import EN_ZH
 from policy_assistant.answer.question import classify, subject_terms
 from policy_assistant.answer.sentences import content_chars
+from policy_assistant.corpus.text import is_english
 
 _ZH_FOLLOW = [
     re.compile(r"^(?:那么?|那|还有|另外|再问一下|再问)?\s*(?P<x>[^,，。?？!！]{1,24}?)\s*(?:呢|又如何|怎么样|如何)\s*[?？!！。]*$"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from policy_assistant.corpus.structure import int_to_cn
+from policy_assistant.corpus.text import int_to_cn
 
 # Everyday Chinese short forms → the documents' wording (a term matches a passage through any of them).
 ZH_ALIASES: dict[str, tuple[str, ...]] = {
@@ -36,9 +36,8 @@ EN_ZH: dict[str, tuple[str, ...]] = {
     "carbon dioxide": ("二氧化碳",), "carbon intensity": ("二氧化碳排放强度",), "carbon peak": ("碳排放达峰",),
     "nitrogen oxides": ("氮氧化物",), "volatile organic": ("挥发性有机物",), "vocs": ("VOCs",),
     "chemical oxygen demand": ("化学需氧量",), "ammonia nitrogen": ("氨氮",),
-    "pollutant discharge permit": ("排污许可",), "discharge permit": ("排污许可",),
-    "emission permit": ("排污许可",), "pollution permit": ("排污许可",),
-    "environmental impact assessment": ("环境影响评价",), "eia": ("环境影响评价",),
+    "pollutant discharge permit": ("排污许可",), "discharge permit": ("排污许可",), "emission permit": ("排污许可",),
+    "pollution permit": ("排污许可",), "environmental impact assessment": ("环境影响评价",), "eia": ("环境影响评价",),
     "environmental protection tax": ("环境保护税",), "environment tax": ("环境保护税",),
     "environment day": ("环境日",), "environmental day": ("环境日",),
     "environmental protection law": ("环境保护法",), "environment protection law": ("环境保护法",),
@@ -76,27 +75,12 @@ EN_ZH: dict[str, tuple[str, ...]] = {
 }
 
 _EN_KEYS = sorted(EN_ZH, key=len, reverse=True)
-_LATIN = re.compile(r"[A-Za-z]")
-
-
-def is_english(text: str) -> bool:
-    """Mostly Latin letters and no (or almost no) Chinese characters."""
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    latin = len(_LATIN.findall(text))
-    return latin >= 3 and cjk <= 2 and latin > cjk * 3
-
-
 _EN_NUM = re.compile(r"\barticle\s+(\d{1,3})\b", re.I)
-
-
-def cn_number(n: int) -> str:
-    """1..999 as Chinese numerals (90 → 九十, 105 → 一百零五)."""
-    return int_to_cn(n)
 
 
 def english_articles(text: str) -> list[str]:
     """"Article 90" → "第九十条"."""
-    return [f"第{cn_number(int(m))}条" for m in _EN_NUM.findall(text)]
+    return [f"第{int_to_cn(int(m))}条" for m in _EN_NUM.findall(text)]
 
 
 def english_terms(text: str) -> list[str]:

@@ -10,7 +10,8 @@ from policy_assistant.answer import compose as C
 from policy_assistant.answer import slots as S
 from policy_assistant.answer import thresholds as T
 from policy_assistant.answer.evidence import coverage, term_hit
-from policy_assistant.answer.sentences import norm, split_sentences
+from policy_assistant.answer.sentences import norm
+from policy_assistant.corpus.text import split_sentences
 
 _ITEM_LINE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[)）]")
 _INTRO = re.compile(r"[:：]$")

@@ -7,8 +7,9 @@ from policy_assistant.answer import compose as C
 from policy_assistant.answer import thresholds as T
 from policy_assistant.answer.evidence import Ev, _subwords, coverage, key_term, longest_common
 from policy_assistant.answer.question import HENGYANG_PLACES, Question
-from policy_assistant.answer.sentences import norm, split_sentences
+from policy_assistant.answer.sentences import norm
 from policy_assistant.answer.types import Answer
+from policy_assistant.corpus.text import split_sentences
 
 
 class NonAnswers:

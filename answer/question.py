@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import jieba
 
 from policy_assistant.answer import thresholds as T
-from policy_assistant.answer.glossary import english_articles, english_terms, is_english
+from policy_assistant.answer.glossary import english_articles, english_terms
 from policy_assistant.answer.sentences import content_chars
 from policy_assistant.core.errors import QuestionError
-from policy_assistant.corpus.text import check_question_text
+from policy_assistant.corpus.text import check_question_text, is_english, normalize_query
 
 QTYPES = ("figure", "list", "who", "when", "penalty", "definition", "yesno", "open")
 QTYPE_LABELS_ZH = {
@@ -121,19 +121,13 @@ def clean_question(raw: str) -> tuple[str, list[str]]:
         notes.append(f"问题过长({len(text)}字),只使用了前{T.MAX_QUESTION_CHARS}字")
         text = text[: T.MAX_QUESTION_CHARS]
     text = _TAGS.sub(" ", html.unescape(text))
-    text = norm_keep_case(text)
+    text = normalize_query(text)
     if content_chars(text) < T.MIN_CONTENT_CHARS:
         raise QuestionError(
             "问题里没有可以检索的文字 (no words to search for)",
             "请用中文或英文写出问题,例如“谁牵头铊污染专项治理攻坚行动?”",
         )
     return text, notes
-
-
-def norm_keep_case(text: str) -> str:
-    from policy_assistant.corpus.text import normalize_query
-
-    return normalize_query(text)
 
 
 def classify(text: str, english: bool) -> str:

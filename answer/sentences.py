@@ -1,4 +1,5 @@
-"""Sentence and clause splitting, normalisation for matching, and number extraction."""
+"""Clause splitting, the passage matching form, and number extraction (sentences and normalisation
+rules live in ``corpus/text.py``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from policy_assistant.corpus.text import normalize_query
+from policy_assistant.corpus.text import fold
 
-_SENT_RE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”\"’」』)）]*|$)")
 _CLAUSE_RE = re.compile(r"[^，,：:；;。！？!?\n]+[，,：:；;。！？!?]*")
 _ITEM_SPLIT = re.compile(r"(?=(?:[一二三四五六七八九十]+是))")
 
@@ -17,30 +17,11 @@ NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*%?|[零〇○一二两三四五六七八
 ARABIC_RE = re.compile(r"\d+(?:\.\d+)?")
 
 
-@lru_cache(maxsize=50000)
+@lru_cache(maxsize=50_000)  # called for every term × passage pair: keep the lookup one call deep
 def norm(text: str) -> str:
-    """Matching form: NFKC (full-width → half-width), lower case, no whitespace. Passages are already
-    simplified Chinese; questions are converted 繁→简 once by :func:`norm_question`."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
-
-
-def norm_question(text: str) -> str:
-    return normalize_query(text).lower().replace(" ", "")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences ending at 。！？； (and ASCII forms); lines are separate sentences; keeps punctuation."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        for s in _SENT_RE.findall(line):
-            s = s.strip()
-            if s:
-                # "一是…。二是…。" bodies: the sentence regex already splits at 。
-                out.append(s)
-    return out
+    """Matching form of passages: :func:`corpus.text.fold` without 繁→简 (passages are simplified at
+    ingest; questions are already normalised by question analysis)."""
+    return fold(text, simplify=False)
 
 
 def split_clauses(sentence: str) -> list[str]:

@@ -49,6 +49,7 @@ class BuildReport:
     n_chunks: int
     n_embedded: int  # chunks sent to the embedder in this build
     n_reused: int  # chunks whose vector came from the previous index
+    size_bytes: int = 0  # of the index version written
     added_docs: list[str] = field(default_factory=list)
     changed_docs: list[str] = field(default_factory=list)
     removed_docs: list[str] = field(default_factory=list)
@@ -59,7 +60,6 @@ class BuildReport:
     seconds_embed: float = 0.0
     seconds_bm25: float = 0.0
     seconds_write: float = 0.0
-    size_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -9,10 +9,11 @@ from answer_helpers import LexicalRetriever, make_chunk
 
 from policy_assistant.answer.engine import Assistant
 from policy_assistant.answer.question import analyse
-from policy_assistant.answer.sentences import numbers_in, split_clauses, split_sentences
+from policy_assistant.answer.sentences import numbers_in, split_clauses
 from policy_assistant.answer.slots import date_slot, figure_slot, penalty_slot, who_slot
 from policy_assistant.answer.verify import check_grounding
 from policy_assistant.core.errors import QuestionError
+from policy_assistant.corpus.text import split_sentences
 
 WP = "衡阳市2021年生态环境保护工作要点"
 LAW = "中华人民共和国环境保护法"

@@ -544,3 +544,20 @@ def test_invalid_json_and_missing_file(tmp_path):
         load_gold(path)
     with pytest.raises(GoldSetError, match="not found"):
         load_gold(tmp_path / "nope.jsonl")
+
+
+def test_smoke_parameters_fail_loudly_when_the_gold_set_cannot_be_loaded(monkeypatch):
+    """tests/test_answer_corpus.py must not turn a broken gold file into zero smoke tests."""
+    import test_answer_corpus
+
+    from policy_assistant.eval import gold
+
+    def broken(*args, **kwargs):
+        raise gold.GoldSetError("eval/gold.jsonl line 3: not JSON", "fix the line")
+
+    monkeypatch.setattr(gold, "load_gold", broken)
+    with pytest.raises(gold.GoldSetError):
+        test_answer_corpus._gold_smoke()
+    monkeypatch.setattr(gold, "load_gold", lambda *args, **kwargs: [])
+    with pytest.raises(RuntimeError, match="no smoke items"):
+        test_answer_corpus._gold_smoke()
