@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup index lint bench clean-index browser-deps
+.PHONY: run test test-fast setup index lint bench clean-index browser-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,12 @@ run: setup
 test: setup browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# The quick loop while editing (< 60 s): everything except the tests that need the real built index or
+# many real questions (slow), a browser (browser) or the sentence-transformers/torch extra (st).
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow and not browser and not st"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -15,7 +15,7 @@ import re
 from policy_assistant.answer.stats import CorpusStats
 from policy_assistant.answer.types import Part, Question, Term
 from policy_assistant.core.errors import QuestionError
-from policy_assistant.corpus.text import check_question_text, normalize_query
+from policy_assistant.corpus.text import check_question_text, int_to_cn, is_english, normalize_query
 from policy_assistant.corpus.vocabulary import Vocabulary
 
 MAX_QUESTION_CHARS = 500   # longer messages are cut (with a note): a question, not a document
@@ -38,13 +38,6 @@ _WORDISH = re.compile(r"[\w\u3400-\u9fff]")
 
 def content_chars(text: str) -> int:
     return len(re.findall(r"[0-9A-Za-z\u3400-\u9fff]", text))
-
-
-def is_english(text: str) -> bool:
-    """Mostly Latin letters, (almost) no Chinese characters."""
-    han = len(_HAN.findall(text))
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return latin >= max(6, 2 * han)
 
 
 def clean_question(raw) -> tuple[str, list[str]]:
@@ -185,8 +178,6 @@ class Analyser:
                    if re.search(rf"\b{re.escape(en)}\b", low) and zh not in v.home_places and zh not in places]
         articles = _ARTICLE.findall(text)
         if english:
-            from policy_assistant.corpus.structure import int_to_cn
-
             articles = [f"第{int_to_cn(int(n))}条" for n in _EN_ARTICLE.findall(text)]
         return Question(
             raw=str(raw), text=text, english=english, parts=parts, context=context,

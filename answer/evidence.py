@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
-from functools import lru_cache
 
 import numpy as np
 
 from policy_assistant.answer.types import ANSWER_TYPES, Part, PartEvidence, Question, Term, Unit
-from policy_assistant.corpus.text import normalize_query, split_units
+from policy_assistant.corpus.text import fold, split_units
 from policy_assistant.corpus.vocabulary import Vocabulary
 
 # answer type → the vocabulary's [evidence] pattern that states such an answer
@@ -42,13 +40,12 @@ _YEAR = re.compile(r"(?:19|20)\d{2}")
 
 def norm(text: str) -> str:
     """Matching form of question text: 繁→简, NFKC, lower case, no spaces."""
-    return normalize_query(text).lower().replace(" ", "")
+    return fold(text)
 
 
-@lru_cache(maxsize=200_000)
 def norm_doc(text: str) -> str:
-    """Matching form of document text (already simplified Chinese): NFKC, lower case, no whitespace."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+    """Matching form of document text (already simplified Chinese)."""
+    return fold(text, simplify=False)
 
 
 def _present(term: Term, text_n: str) -> bool:

@@ -10,20 +10,20 @@ from __future__ import annotations
 import math
 import threading
 
-from policy_assistant.corpus.text import normalize_query
+from policy_assistant.corpus.text import fold
 
 
 class CorpusStats:
     """``df(term)`` / ``idf(term)`` over the chunks of one index."""
 
     def __init__(self, chunks):
-        self.texts = [normalize_query(f"{c.section} {c.text}").lower() for c in chunks]
+        self.texts = [fold(f"{c.section} {c.text}", simplify=False) for c in chunks]
         self.n = len(self.texts)
         self._df: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def df(self, term: str) -> int:
-        term = term.lower()
+        term = fold(term)
         got = self._df.get(term)
         if got is None:
             got = sum(1 for t in self.texts if term in t)

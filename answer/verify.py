@@ -7,11 +7,7 @@ import re
 import unicodedata
 
 from policy_assistant.answer.injection import is_instruction, strip_instructions
-
-
-def norm(text: str) -> str:
-    """Matching form: NFKC, lower case, no whitespace."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+from policy_assistant.corpus.text import fold
 
 
 def numbers_in(text: str) -> set[str]:
@@ -22,7 +18,7 @@ def numbers_in(text: str) -> set[str]:
 
 def cn_numbers_in(text: str) -> set[str]:
     """Chinese numerals of two or more characters in ``text``."""
-    return {m.group(0) for m in re.finditer(r"[〇○一二两三四五六七八九十百千万亿]{2,12}", norm(text))}
+    return {m.group(0) for m in re.finditer(r"[〇○一二两三四五六七八九十百千万亿]{2,12}", fold(text))}
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 # Quoted phrases (no line breaks inside; ASCII "…" only for short terms such as "十四五").
@@ -57,14 +53,14 @@ def check_grounding(answer_text: str, passages: dict[int, str], question: str = 
     missing = sorted(n for n in numbers_in(body) if n not in allowed)
     if missing:
         problems.append("数字不在所引段落中: " + ", ".join(missing))
-    cn_cited = norm(cited)
-    cn_missing = sorted(m for m in _CN_NUM_UNIT.findall(norm(body)) if m not in cn_cited and m not in cn_numbers_in(question))
+    cn_cited = fold(cited)
+    cn_missing = sorted(m for m in _CN_NUM_UNIT.findall(fold(body)) if m not in cn_cited and m not in cn_numbers_in(question))
     if cn_missing:
         problems.append("数字不在所引段落中: " + ", ".join(cn_missing))
     for m in QUOTE_RE.finditer(answer_text):
         phrase = next(g for g in m.groups() if g)
         for piece in MARKER_RE.sub("", phrase).split("…"):  # a shortened quote is checked piece by piece
-            piece = norm(piece).strip("。,，>")
+            piece = fold(piece).strip("。,，>")
             if len(piece) >= 4 and piece not in cn_cited:
                 problems.append(f"引文不在所引段落中: 「{phrase[:30]}」")
                 break

@@ -17,6 +17,7 @@ import streamlit as st
 from policy_assistant.app_pages.text import (  # noqa: F401 - re-exported for the pages
     citation_numbers,
     conversation_markdown,
+    escape_html,
     group_citations,
     highlight_html,
     html_text,
@@ -97,12 +98,21 @@ def _cache_key(settings: Settings) -> str:
     return json.dumps(fields, sort_keys=True)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _load_assistant(cache_key: str, _settings: Settings):
+def make_assistant(settings: Settings):
+    """The Assistant the pages use: index and models loaded from ``settings``.
+
+    A module-level factory, looked up on every load, so tests can put a stand-in with the same ``ask`` /
+    ``rewrite_followup`` / ``retriever`` API in its place and check the UI contract without an index.
+    """
     from policy_assistant.answer.engine import Assistant
 
+    return Assistant.from_settings(settings)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_assistant(cache_key: str, _settings: Settings):
     started = time.perf_counter()
-    assistant = Assistant.from_settings(_settings)
+    assistant = make_assistant(_settings)
     try:  # pay the first-call costs (tokenizer dictionary, query encoder) now, not on the first question
         assistant.ask(WARM_UP_QUESTION)
     except Exception:  # noqa: BLE001 - warm-up is best effort; a real question reports real errors

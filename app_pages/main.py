@@ -17,6 +17,7 @@ from policy_assistant.app_pages.common import (
     READER_PAGE,
     get_settings,
 )
+from policy_assistant.app_pages.links import READER_URL_PATH
 
 
 def main() -> None:
@@ -27,7 +28,7 @@ def main() -> None:
         st.stop()
     pages = [
         st.Page(CHAT_PAGE, title="问答", icon=":material/forum:", url_path="chat", default=True),
-        st.Page(READER_PAGE, title="文件阅读", icon=":material/menu_book:", url_path="reader"),
+        st.Page(READER_PAGE, title="文件阅读", icon=":material/menu_book:", url_path=READER_URL_PATH),
         st.Page(QUIZ_PAGE, title="自测", icon=":material/quiz:", url_path="quiz"),
     ]
     st.navigation(pages).run()

@@ -10,6 +10,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from policy_assistant.app_pages.common import READER_PAGE, get_settings, html_text, md_text, show_error
+from policy_assistant.app_pages.links import reader_link, reader_query_params
+from policy_assistant.app_pages.text import mark_spans_html
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.training import outline as ol
 from policy_assistant.training.quiz import TYPE_LABELS, QuizQuestion, check_answer, generate_quiz
@@ -156,19 +158,16 @@ def _scoreboard(quiz: dict, questions: list[QuizQuestion]) -> None:
 
 def _source_html(q: QuizQuestion) -> str:
     text = q.source_text
-    ev = q.evidence if q.evidence and q.evidence in text else ""
-    if not ev:
-        return html_text(text)
-    i = text.index(ev)
-    return html_text(text[:i]) + f"<mark>{html_text(ev)}</mark>" + html_text(text[i + len(ev):])
+    i = text.find(q.evidence) if q.evidence else -1
+    return mark_spans_html(text, [(i, i + len(q.evidence))] if i >= 0 else [])
 
 
 def _reader_link(q: QuizQuestion, i: int) -> None:
-    params = ol.reader_query_params(q)
+    params = reader_query_params(q)
     try:
         st.page_link(READER_PAGE, label="在文件阅读中打开", icon=":material/menu_book:", query_params=params)
     except StreamlitAPIException:  # page run on its own: no navigation to link through
-        st.caption(md_text(f"出处链接：{ol.reader_link(q)}"))
+        st.caption(md_text(f"出处链接：{reader_link(q)}"))
 
 
 def _question(q: QuizQuestion, i: int, quiz: dict) -> None:

@@ -18,6 +18,7 @@ from policy_assistant.app_pages.common import (
     md_text,
     show_error,
 )
+from policy_assistant.app_pages.text import highlight_query_html, mark_spans_html
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.corpus.model import BREADCRUMB_SEP
 from policy_assistant.training import outline as ol
@@ -201,7 +202,7 @@ def _search(corpus, doc, query: str) -> None:
         for i, m in enumerate(matches[:MAX_RESULTS]):
             c1, c2 = st.columns([6, 1], vertical_alignment="center")
             where = m.breadcrumb if len(docs) > 1 else BREADCRUMB_SEP.join(m.path)
-            c1.markdown(f'<div class="pa-snip"><small>{html_text(where)}</small><br>{m.snippet_html}</div>',
+            c1.markdown(f'<div class="pa-snip"><small>{html_text(where)}</small><br>{mark_spans_html(m.snippet, m.snippet_spans, "pa-hit")}</div>',
                         unsafe_allow_html=True)
             c2.button("打开", key=f"hit_{i}", type="tertiary", on_click=_select, args=(corpus, m.doc_id, m.key))
 
@@ -215,10 +216,10 @@ def _section_html(doc, key: str, query: str) -> str:
     for b in ol.section_blocks(doc, path):
         d = min(b["depth"], 2)
         if b["heading"]:
-            heading = ol.highlight_html(b["heading"], query) if query else html_text(b["heading"])
+            heading = highlight_query_html(b["heading"], query)
             rows.append(f'<div class="pa-h d{d}">{heading}</div>')
         if b["text"]:
-            text = ol.highlight_html(b["text"], query) if query else html_text(b["text"])
+            text = highlight_query_html(b["text"], query)
             sel = " sel" if path and b["path"] == path and b["kind"] not in ("heading", "chapter") else ""
             rows.append(f'<div class="pa-t{sel}">{text}</div>')
     return '<div class="pa-reader">' + "".join(rows) + "</div>"

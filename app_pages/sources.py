@@ -10,6 +10,7 @@ from policy_assistant.app_pages.common import (
     READER_PAGE,
     STATUS_BADGES,
     citation_numbers,
+    escape_html,
     get_settings,
     group_citations,
     highlight_html,
@@ -93,8 +94,8 @@ def _render_group(turn: dict, items: list[dict], compact: bool = False) -> None:
         near = '<span class="pa-near">相关参考 · 未直接回答</span>' if first.get("near_miss") else ""
         crumb = (" › ".join(path) if path else first.get("section", "")) if len(items) == 1 else " › ".join(path[:-1])
         rows = [f'<div class="pa-src-head"><span class="pa-src-title">{citation_numbers(items)} '
-                f'{html_text(first.get("doc_title", ""))}</span>{near}</div>',
-                f'<div class="pa-crumb">{html_text(crumb)}</div>']
+                f'{escape_html(first.get("doc_title", ""))}</span>{near}</div>',
+                f'<div class="pa-crumb">{escape_html(crumb)}</div>']
         cls = "pa-passage near" if first.get("near_miss") else "pa-passage"
         for c in items:
             num = f'<span class="pa-n">[{c["n"]}]</span>' if len(items) > 1 else ""
@@ -108,16 +109,16 @@ def _render_group(turn: dict, items: list[dict], compact: bool = False) -> None:
         with st.expander("查看完整章节（上下文）", icon=":material/menu_book:"):
             if ctx:
                 head = " › ".join(path[:-1]) if len(path) > 1 else first.get("doc_title", "")
-                rows = [f'<div class="pa-crumb">{html_text(head)}</div>']
+                rows = [f'<div class="pa-crumb">{escape_html(head)}</div>']
                 for item in ctx:
                     body, quote, label = item["text"], item.get("quote", ""), item["label"]
                     if label and body.startswith(label):  # "第四十一条 第四十一条 …" reads badly
                         body = body[len(label):].lstrip()
                         if quote.startswith(label):
                             quote = quote[len(label):].lstrip()
-                    text = highlight_html(body, quote) if item["cited"] else html_text(body)
+                    text = highlight_html(body, quote) if item["cited"] else escape_html(body)
                     rows.append(f'<div class="pa-ctx{" cited" if item["cited"] else ""}">'
-                                f'<span class="pa-label">{html_text(item["label"])}</span>{text}</div>')
+                                f'<span class="pa-label">{escape_html(item["label"])}</span>{text}</div>')
                 st.markdown("".join(rows), unsafe_allow_html=True)
             _reader_link(first)
 

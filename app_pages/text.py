@@ -4,16 +4,21 @@ Every user- or document-controlled string (query parameters, questions, answers,
 passages, file names, error messages, feedback) goes through one of the two escaping helpers before it
 reaches the page: :func:`md_text` for Markdown (st.markdown/caption/warning/info/error/title/subheader,
 widget labels and help) and :func:`html_text` for HTML inside ``unsafe_allow_html`` Markdown.
+
+HTML is made in the front end only (escaping in ``app_pages/markup.py``, highlighting here): the library
+below returns plain text and character spans.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from policy_assistant.answer.types import FLAG_LABELS_ZH, STATUS_LABELS_ZH
-from policy_assistant.core.markup import escape_html, escape_markdown, merge_spans
+from policy_assistant.app_pages.markup import escape_html, escape_markdown
+from policy_assistant.corpus.text import merge_spans
+from policy_assistant.training.outline import find_spans
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[。；;！？!?：:\n])")
 _SPACE = re.compile(r"\s+")
@@ -63,20 +68,30 @@ def md_text(text: str, *, formatted: bool = False) -> str:
     """Escape for Markdown: nothing in ``text`` becomes a link, image, HTML, code, LaTeX or directive.
 
     ``formatted=True`` keeps the answerer's own layout (``**lead**``, ``> quote [n]``, list markers) in an
-    answer that quotes document text (see policy_assistant.core.markup.escape_markdown).
+    answer that quotes document text (see policy_assistant.app_pages.markup.escape_markdown).
     """
     return escape_markdown(str(text or ""), formatted=formatted)
 
 
-def highlight_html(text: str, quote: str) -> str:
-    """The passage as escaped HTML with the quoted sentence(s) wrapped in ``<mark>``."""
+def mark_spans_html(text: str, spans: Iterable[tuple[int, int]], css_class: str = "") -> str:
+    """``text`` as escaped HTML with each ``(start, end)`` span (sorted, not overlapping) in ``<mark>``."""
+    attr = f' class="{css_class}"' if css_class else ""
     pieces, pos = [], 0
-    for s, e in _quote_spans(text, quote):
-        pieces.append(html_text(text[pos:s]))
-        pieces.append(f'<mark class="pa-quote">{html_text(text[s:e])}</mark>')
+    for s, e in spans:
+        pieces += [escape_html(text[pos:s]), f"<mark{attr}>{escape_html(text[s:e])}</mark>"]
         pos = e
-    pieces.append(html_text(text[pos:]))
+    pieces.append(escape_html(text[pos:]))
     return "".join(pieces)
+
+
+def highlight_html(text: str, quote: str) -> str:
+    """The passage as escaped HTML with the quoted sentence(s) wrapped in ``<mark class="pa-quote">``."""
+    return mark_spans_html(text, _quote_spans(text, quote), "pa-quote")
+
+
+def highlight_query_html(text: str, query: str) -> str:
+    """``text`` as escaped HTML with every match of the reader's search words in ``<mark class="pa-hit">``."""
+    return mark_spans_html(text, find_spans(text, query), "pa-hit")
 
 
 def section_context(chunks: Sequence, citation: dict, window: int = 3) -> list[tuple[object, bool]]:

@@ -29,12 +29,6 @@ from policy_assistant.corpus.terms import build_domain_terms
 
 log = logging.getLogger(__name__)
 
-_DATE_EVENT = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日((?:(?!\d{4}\s*年).){0,80}?)(通过|修订|修正|公布|发布|施行)")
-_PUBLISHED = re.compile(r"发布(?:时间|日期)[:：]\s*(\d{4})-(\d{1,2})-(\d{1,2})")
-_EFFECTIVE = re.compile(r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日起施行")
-_ISSUERS = re.compile(r"全国人民代表大会常务委员会|全国人民代表大会|国务院|最高人民法院|最高人民检察院")
-
-
 @dataclass
 class CorpusResult:
     """Everything ingest produced: documents, chunks, warnings and the jieba domain dictionary."""
@@ -77,6 +71,14 @@ def classify(title: str) -> str:
     if re.search(r"(条例|规定|办法|细则)$", title):
         return DOC_TYPE_REGULATION
     return DOC_TYPE_LAW
+
+
+# --------------------------------------------------------------------------- metadata: dates, issuer
+
+_DATE_EVENT = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日((?:(?!\d{4}\s*年).){0,80}?)(通过|修订|修正|公布|发布|施行)")
+_PUBLISHED = re.compile(r"发布(?:时间|日期)[:：]\s*(\d{4})-(\d{1,2})-(\d{1,2})")
+_EFFECTIVE = re.compile(r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日起施行")
+_ISSUERS = re.compile(r"全国人民代表大会常务委员会|全国人民代表大会|国务院|最高人民法院|最高人民检察院")
 
 
 def _iso(y: str, m: str, d: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 
+from policy_assistant.core.records import record_from_dict
+
 BREADCRUMB_SEP = " › "
 
 # Document types used for metadata filters.
@@ -127,6 +129,4 @@ class Chunk:
 
     @classmethod
     def from_dict(cls, d: dict) -> Chunk:
-        fields = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
-        fields["path"] = tuple(fields.get("path", ()))
-        return cls(**fields)
+        return record_from_dict(cls, d)

@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 
 from policy_assistant.corpus.model import Section
-from policy_assistant.corpus.text import squeeze_cjk_spaces
+from policy_assistant.corpus.text import CN_NUMERALS, cn_to_int, int_to_cn, squeeze_cjk_spaces
 
-CN_NUM = "一二三四五六七八九十百千零〇两"
-_LAW_HEADING = re.compile(rf"^第([{CN_NUM}]+)([编章节])\s*(.*)$")
-_ARTICLE = re.compile(rf"^(第[{CN_NUM}]+条(?:之[{CN_NUM}]+)?)\s*(.*)$")
-_L1 = re.compile(rf"^([{CN_NUM}]+)、\s*(.*)$")
+_LAW_HEADING = re.compile(rf"^第([{CN_NUMERALS}]+)([编章节])\s*(.*)$")
+_ARTICLE = re.compile(rf"^(第[{CN_NUMERALS}]+条(?:之[{CN_NUMERALS}]+)?)\s*(.*)$")
+_L1 = re.compile(rf"^([{CN_NUMERALS}]+)、\s*(.*)$")
 _L1_MISSING = re.compile(r"^、\s*(\S.*)$")
-_L2 = re.compile(rf"^[（(]([{CN_NUM}]+)[）)]\s*(.*)$")
+_L2 = re.compile(rf"^[（(]([{CN_NUMERALS}]+)[）)]\s*(.*)$")
 _L3 = re.compile(r"^(\d{1,3})[.．、](?!\d)\s*(.*)$")
 _L4 = re.compile(r"^[（(](\d{1,3})[）)]\s*(.*)$")
 _ATTACHMENT = re.compile(r"^附件\s*(\d+)\s*[:：]?\s*$")
@@ -28,53 +27,6 @@ _ATTACHMENT_LIST = re.compile(r"^附件\s*[:：]\s*(.*)$")
 _SUBHEAD_QUOTED = re.compile(r"^[\"“「《][^。，,；;]{2,30}[\"”」》]$")
 _LAW_LEVEL = {"编": 1, "章": 2, "节": 3}
 _TABLE_HEADER = {"序号", "序 号"}
-
-CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
-
-
-def cn_to_int(text: str) -> int | None:
-    """Chinese numeral to int (``十四`` → 14, ``一百零二`` → 102); ``None`` if not a numeral."""
-    text = text.replace("〇", "零").replace("两", "二")
-    if not text or any(c not in "零一二三四五六七八九十百千" for c in text):
-        return None
-    total, current = 0, 0
-    for ch in text:
-        if ch in CN_DIGITS:
-            current = CN_DIGITS[ch]
-        else:
-            unit = {"十": 10, "百": 100, "千": 1000}[ch]
-            total += (current or 1) * unit
-            current = 0
-    return total + current
-
-
-def _below_10000(n: int) -> str:
-    out, zero = "", False
-    for value, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        d = n // value
-        n %= value
-        if d:
-            if zero and out:
-                out += "零"
-            out += "零一二三四五六七八九"[d] + name
-            zero = False
-        elif out:
-            zero = True
-    return out
-
-
-def int_to_cn(n: int) -> str:
-    """int → Chinese numerals as written in laws (3 → 三, 12 → 十二, 110 → 一百一十, 100000 → 十万)."""
-    if n == 0:
-        return "零"
-    if n >= 10000:
-        high, low = divmod(n, 10000)
-        s = _below_10000(high) + "万"
-        if low:
-            s += ("零" if low < 1000 else "") + _below_10000(low)
-    else:
-        s = _below_10000(n)
-    return s[1:] if s.startswith("一十") else s
 
 
 def is_law_layout(lines: list[str]) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 import jieba
 
 from policy_assistant.corpus.model import Chunk, Document
-from policy_assistant.corpus.text import normalize_query
+from policy_assistant.corpus.text import normalize_query, short_title
 
 jieba.setLogLevel(60)  # silence jieba's dictionary-loading chatter on stderr
 
@@ -21,8 +21,7 @@ def build_domain_terms(documents: Iterable[Document], chunks: Iterable[Chunk]) -
     ``[terms] keep_whole`` are added by the index builder)."""
     terms: set[str] = set()
     for doc in documents:
-        short = re.sub(r"^中华人民共和国", "", doc.title)
-        terms.update({doc.title, short})
+        terms.update({doc.title, short_title(doc.title)})
     for chunk in chunks:
         for m in _QUOTED.finditer(chunk.text):
             term = m.group(1).strip()

@@ -1,9 +1,16 @@
-"""Text clean-up shared by ingest and query processing."""
+"""The project's text rules, written once: clean-up, normalisation, sentences, English detection,
+Chinese numerals, short titles, named-document detection and character spans.
+
+Every layer above (ingest, retrieval, the answerer, eval, training, the app) uses these; none keeps a
+copy with rules of its own. Imports nothing of the project.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 import zhconv
 
@@ -15,6 +22,8 @@ _ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # faster 
 ODD_SPACES = re.compile(r"[\u3000\u00a0\u2002\u2003\u2009\u202f\t]")
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])[ ]+(?=[{CJK}])")
+# The characters of Chinese numerals as laws and headings print them (第二十一条, 三、, （十二）).
+CN_NUMERALS = "零〇一二两三四五六七八九十百千"
 SENTENCE_END = "。；！？;!?"
 _SENTENCE_RE = re.compile(rf"[^{SENTENCE_END}]*[{SENTENCE_END}]+[”\"’」』)）]*|[^{SENTENCE_END}]+$")
 
@@ -130,6 +139,43 @@ def normalize_query(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@lru_cache(maxsize=50_000)
+def fold(text: str, *, simplify: bool = True) -> str:
+    """Matching form: :func:`normalize_query` (NFKC, zero-width removal, 繁→简), lower case, no whitespace.
+
+    ``simplify=False`` skips 繁→简 (the slow step) for text that is already simplified, e.g. passages.
+    """
+    text = text or ""
+    if simplify:
+        text = normalize_query(text)
+    else:
+        text = unicodedata.normalize("NFKC", text.translate(ZERO_WIDTH))
+    return re.sub(r"\s+", "", text).lower()
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """NFKC + lower case per character, spaces dropped, with each output character's index in ``text``
+    (to map a match in the folded text back to a span of the original)."""
+    out, idx = [], []
+    for i, ch in enumerate(text):
+        for n in unicodedata.normalize("NFKC", ch).lower():
+            if not n.isspace():
+                out.append(n)
+                idx.append(i)
+    return "".join(out), idx
+
+
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sort ``(start, end)`` character spans and merge the overlapping ones."""
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
 def split_sentences(text: str) -> list[str]:
     """Split at sentence ends (。；！？ and ASCII ; ! ?) keeping the punctuation; newlines also split."""
     out: list[str] = []
@@ -167,8 +213,8 @@ def join_wrapped_lines(lines: list[str]) -> list[str]:
     return out
 
 
-_NEW_BLOCK = re.compile(r"^(第[一二三四五六七八九十百千零〇两]+[编章节条]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+、|\d+[.．、])")
-_ARTICLE_ALONE = re.compile(r"^第[一二三四五六七八九十百千零〇两]+条$")
+_NEW_BLOCK = re.compile(rf"^(第[{CN_NUMERALS}]+[编章节条]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+、|\d+[.．、])")
+_ARTICLE_ALONE = re.compile(rf"^第[{CN_NUMERALS}]+条$")
 
 
 def _continues(first: str, last_char: str, article_alone: bool, line: str) -> bool:
@@ -180,6 +226,117 @@ def _continues(first: str, last_char: str, article_alone: bool, line: str) -> bo
     if re.match(r"^第[一二三四五六七八九十百千零〇两]+[编章节]", first):
         return False
     return last_char not in "。：:；;！!？?"
+
+
+# --------------------------------------------------------------------------- English questions
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def is_english(text: str) -> bool:
+    """Mostly Latin letters: at least 6, and at least twice as many as Chinese characters.
+
+    ``How much is the fine for 无证排污?`` is English (retrieval and question analysis agree).
+    """
+    han = len(_HAN.findall(text))
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return latin >= max(6, 2 * han)
+
+
+# --------------------------------------------------------------------------- Chinese numerals
+
+_CN_DIGIT_VALUE = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+                   "八": 8, "九": 9}
+_CN_UNIT_VALUE = {"十": 10, "百": 100, "千": 1000}
+
+
+def cn_to_int(s: str) -> int | None:
+    """Chinese numerals → int (``十四`` → 14, ``一百零五`` → 105, ``十万`` → 100000); None if malformed
+    (a character that is no numeral, or digits without a unit between them: ``一九``)."""
+    if not s or any(ch not in CN_NUMERALS and ch != "万" for ch in s):
+        return None
+    total = section = number = 0
+    prev_digit = False
+    for ch in s:
+        if ch in _CN_DIGIT_VALUE:
+            if prev_digit and _CN_DIGIT_VALUE[ch] != 0 and number != 0:
+                return None
+            number = _CN_DIGIT_VALUE[ch]
+            prev_digit = True
+        elif ch in _CN_UNIT_VALUE:
+            section += (number or 1) * _CN_UNIT_VALUE[ch]
+            number, prev_digit = 0, False
+        else:  # 万
+            total += (section + number) * 10000
+            section = number = 0
+            prev_digit = False
+    return total + section + number
+
+
+def _below_10000(n: int) -> str:
+    out, zero = "", False
+    for value, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value
+        n %= value
+        if d:
+            if zero and out:
+                out += "零"
+            out += "零一二三四五六七八九"[d] + name
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
+def int_to_cn(n: int) -> str:
+    """int → Chinese numerals as written in laws (3 → 三, 12 → 十二, 105 → 一百零五, 100000 → 十万)."""
+    if n == 0:
+        return "零"
+    if n >= 10000:
+        high, low = divmod(n, 10000)
+        s = _below_10000(high) + "万"
+        if low:
+            s += ("零" if low < 1000 else "") + _below_10000(low)
+    else:
+        s = _below_10000(n)
+    return s[1:] if s.startswith("一十") else s
+
+
+# --------------------------------------------------------------------------- document titles
+
+TITLE_PREFIX = "中华人民共和国"
+
+
+def short_title(title: str) -> str:
+    """``中华人民共和国环境保护法`` → ``环境保护法`` (the name people use)."""
+    return title.removeprefix(TITLE_PREFIX)
+
+
+@lru_cache(maxsize=16)
+def _title_names(titles: tuple[tuple[str, str], ...], min_len: int) -> tuple[tuple[str, str], ...]:
+    """``(doc_id, folded name)`` for each title and short title at least ``min_len`` long (asked per question)."""
+    return tuple((doc_id, name) for doc_id, title in titles
+                 for name in dict.fromkeys((fold(title), fold(short_title(title)))) if len(name) >= min_len)
+
+
+def named_doc_ids(text: str, titles: Mapping[str, str], min_len: int = 4,
+                  extra: Iterable[tuple[int, int, str]] = ()) -> list[str]:
+    """Ids of the documents whose title or short title occurs in ``text``, in order of first mention.
+
+    ``text`` is a normalised question (:func:`normalize_query`); ``titles`` maps doc id → title. Names
+    are compared in folded form (spacing and case do not matter). ``extra`` adds ``(start, end, doc_id)``
+    mentions in ``text`` found another way (English law names). A mention inside a longer mention of
+    another document (环境保护法 in 环境保护税法) is not counted.
+    """
+    folded, where = fold_with_map(text)
+    found: list[tuple[int, int, str]] = list(extra)
+    for doc_id, name in _title_names(tuple(titles.items()), min_len):
+        pos = folded.find(name)
+        if pos >= 0:
+            found.append((where[pos], where[pos + len(name) - 1] + 1, doc_id))
+    keep = [(s, doc) for s, e, doc in found
+            if not any(s2 <= s and e <= e2 and e2 - s2 > e - s and doc2 != doc for s2, e2, doc2 in found)]
+    return list(dict.fromkeys(doc for _, doc in sorted(keep)))
 
 
 UNIT_MAX_CHARS = 160  # a sentence longer than this is cut at its clauses (one quotable, embeddable unit)

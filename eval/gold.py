@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import zhconv
-
 from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.corpus.text import fold
 
 DEFAULT_GOLD_PATH = Path(__file__).resolve().parent / "gold.jsonl"
 DEFAULT_TEST_PATH = Path(__file__).resolve().parent / "test.jsonl"  # the frozen test split: never tuned on
@@ -49,10 +47,6 @@ _OPTIONAL_DEFAULTS = {"facts_any": list, "facts_any_k": int, "smoke": bool, "not
 _ALLOWED_FIELDS = set(_REQUIRED_FIELDS) | set(_OPTIONAL_DEFAULTS)
 _SOURCE_FIELDS = ("doc", "section", "contains")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-# Zero-width characters and the BOM, removed before matching.
-_ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-_WHITESPACE_RE = re.compile(r"\s+")
 
 
 class GoldSetError(PolicyAssistantError):
@@ -102,15 +96,9 @@ class GoldItem:
 
 
 def normalize_for_match(text: str) -> str:
-    """Normalise for substring matching: NFKC (full→half width), no whitespace or zero-width
-    characters, traditional → simplified Chinese, lower case."""
-    if not text:
-        return ""
-    t = unicodedata.normalize("NFKC", text)
-    t = _ZERO_WIDTH_RE.sub("", t)
-    t = _WHITESPACE_RE.sub("", t)
-    t = zhconv.convert(t, "zh-cn")
-    return t.lower()
+    """Normalise for substring matching: ``corpus.text.fold`` (NFKC, no whitespace or zero-width
+    characters, traditional → simplified Chinese, lower case)."""
+    return fold(text or "")
 
 
 def facts_match(item: GoldItem, answer_text: str) -> tuple[bool, list[str]]:

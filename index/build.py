@@ -52,6 +52,7 @@ class BuildReport:
     n_chunks: int
     n_embedded: int  # chunks sent to the embedder in this build
     n_reused: int  # chunks whose vector came from the previous index
+    size_bytes: int = 0  # of the index version written
     n_units: int = 0  # evidence units (sentences) stored with vectors
     n_units_embedded: int = 0  # units sent to the embedder in this build
     added_docs: list[str] = field(default_factory=list)
@@ -64,7 +65,6 @@ class BuildReport:
     seconds_embed: float = 0.0
     seconds_bm25: float = 0.0
     seconds_write: float = 0.0
-    size_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -2,11 +2,12 @@
 
 Everything here works on the (normalised) query text at search time; the index is untouched.
 
-- :func:`expand_bm25_query` appends the documents' wording for the vocabulary's aliases (排污证 →
+- :func:`expand_bm25_query` appends the documents' wording for the vocabulary file's aliases (排污证 →
   排污许可证) and, for English questions, its English glossary (fine → 罚款). Applied to the BM25 query
   only: the dense embedder already understands paraphrases and English.
 - :func:`named_doc_ids` finds documents whose title, or short title without 中华人民共和国, occurs in
-  the query (also English law names: "Environmental Protection Law" → 环境保护法).
+  the query (``corpus.text.named_doc_ids``), also by English law names ("Environmental Protection
+  Law" → 环境保护法).
 - :func:`article_labels` extracts the "第X条" labels a question cites.
 """
 
@@ -14,21 +15,11 @@ from __future__ import annotations
 
 import re
 
-from policy_assistant.corpus.structure import int_to_cn
+from policy_assistant.corpus.text import CN_NUMERALS, int_to_cn, is_english, short_title
+from policy_assistant.corpus.text import named_doc_ids as _named_in_text
 from policy_assistant.corpus.vocabulary import Vocabulary
 
-TITLE_PREFIX = "中华人民共和国"
-
-_CN_DIGITS = "零〇一二三四五六七八九十百千两"
-_ARTICLE = re.compile(rf"第([{_CN_DIGITS}]+|\d+)条")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def is_english(query: str) -> bool:
-    """Mostly Latin letters and no (or almost no) Chinese characters."""
-    han = len(_HAN.findall(query))
-    latin = sum(1 for ch in query if ch.isascii() and ch.isalpha())
-    return latin >= max(6, 2 * han)
+_ARTICLE = re.compile(rf"第([{CN_NUMERALS}]+|\d+)条")
 
 
 def _en_matches(q: str, key: str) -> bool:
@@ -74,38 +65,19 @@ def longest_common_run(query: str, text: str, min_len: int = 4) -> int:
     return best
 
 
-def short_title(title: str) -> str:
-    return title[len(TITLE_PREFIX):] if title.startswith(TITLE_PREFIX) else title
-
-
 def named_doc_ids(query: str, documents: list[dict], vocab: Vocabulary | None = None, min_len: int = 4) -> list[str]:
     """Ids of the documents whose title or short title occurs in ``query`` (English law names too),
     in order of first mention; a title contained in a longer named one (环境保护法 in 环境保护税法) is
     not counted separately."""
-    found: list[tuple[int, int, str]] = []  # (start, end, doc_id)
-    q = query
-    ql = query.lower()
-    for d in documents:
-        for name in {d["title"], short_title(d["title"])}:
-            if len(name) >= min_len:
-                pos = q.find(name)
-                if pos >= 0:
-                    found.append((pos, pos + len(name), d["doc_id"]))
+    english: list[tuple[int, int, str]] = []
     if vocab is not None and is_english(query):
+        ql = query.lower()
         for key, part in vocab.english_titles.items():
             m = re.search(r"\b" + re.escape(key), ql)
             if m:
-                for d in documents:
-                    if short_title(d["title"]) == part:
-                        found.append((m.start(), m.end(), d["doc_id"]))
-    # drop spans inside a longer span of another document
-    keep = []
-    for s, e, doc in found:
-        if any((s2 <= s and e <= e2) and (e2 - s2) > (e - s) and doc2 != doc for s2, e2, doc2 in found):
-            continue
-        keep.append((s, doc))
-    keep.sort()
-    return list(dict.fromkeys(doc for _, doc in keep))
+                english += [(m.start(), m.end(), d["doc_id"]) for d in documents if short_title(d["title"]) == part]
+    titles = {d["doc_id"]: d["title"] for d in documents}
+    return _named_in_text(query, titles, min_len, extra=english)
 
 
 def article_labels(query: str) -> list[str]:
@@ -113,10 +85,5 @@ def article_labels(query: str) -> list[str]:
     out = []
     for m in _ARTICLE.finditer(query):
         n = m.group(1)
-        out.append(f"第{to_cn_number(int(n)) if n.isdigit() else n}条")
+        out.append(f"第{int_to_cn(int(n)) if n.isdigit() else n}条")
     return out
-
-
-def to_cn_number(n: int) -> str:
-    """Chinese numerals as used in article labels (11 → 十一, 21 → 二十一, 105 → 一百零五)."""
-    return int_to_cn(n)

@@ -12,8 +12,10 @@ Set ``POLICY_ASSISTANT_TEST_FRESH_INDEX=1`` to build in the temporary folder ins
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,33 @@ def make_settings(tmp: Path, corpus_dirs=None, **overrides):
              "feedback_db": str(tmp / "data" / "feedback.sqlite3")}
     return load_settings(REPO / "policy-assistant.toml",
                          corpus_dirs=[str(p) for p in (corpus_dirs or [CORPUS])], **{**paths, **overrides})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _streamlit_component_scan_once():
+    """Every new ``AppTest`` scans all installed distributions for Streamlit v2 components (~1 s each time);
+    the installed packages do not change during a test run, so the real scan runs once and is reused."""
+    if "streamlit" not in sys.modules:  # no test module uses Streamlit in this run
+        yield
+        return
+    from streamlit.components.v2 import manifest_scanner
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(manifest_scanner, "scan_component_manifests",
+                   functools.lru_cache(maxsize=1)(manifest_scanner.scan_component_manifests))
+        yield
+
+
+@pytest.fixture(scope="session")
+def real_corpus():
+    """The real corpus ingested once per process (read-only), with the repo's chunking settings: the same
+    object the reader and quiz pages get from ``training.outline.load_corpus_cached``."""
+    from policy_assistant.core.config import load_settings
+    from policy_assistant.training.outline import load_corpus_cached
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus folder {CORPUS} not found")
+    return load_corpus_cached(load_settings(REPO / "policy-assistant.toml", corpus_dirs=[str(CORPUS)]))
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from policy_assistant.corpus.ingest import CorpusResult
 from policy_assistant.corpus.model import Chunk, Document, sha256_text
 
 
@@ -47,15 +47,7 @@ def fake_tokenizer_factory(domain_terms):
     return tokenize
 
 
-@dataclass
-class FakeCorpus:
-    documents: list[Document]
-    chunks: list[Chunk]
-    domain_terms: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def make_corpus(docs: dict[str, tuple[str, list[tuple[str, str]]]]) -> FakeCorpus:
+def make_corpus(docs: dict[str, tuple[str, list[tuple[str, str]]]]) -> CorpusResult:
     """``{doc_id: (doc_type, [(label, text), …])}`` → a corpus with one chunk per (label, text)."""
     documents, chunks = [], []
     for doc_id, (doc_type, units) in docs.items():
@@ -66,7 +58,7 @@ def make_corpus(docs: dict[str, tuple[str, list[tuple[str, str]]]]) -> FakeCorpu
         for i, (label, text) in enumerate(units):
             chunks.append(Chunk(chunk_id=f"{doc_id}#{i}", doc_id=doc_id, doc_title=title, file=f"{doc_id}.md",
                                 doc_type=doc_type, path=(label,), text=text, position=i, kind="article"))
-    return FakeCorpus(documents, chunks, domain_terms=["排污许可"])
+    return CorpusResult(documents, chunks, domain_terms=["排污许可"])
 
 
 SAMPLE = {

@@ -1,4 +1,9 @@
-"""The Streamlit chat page, driven in-process with ``streamlit.testing.v1.AppTest`` on the real index."""
+"""The Streamlit chat page, driven in-process with ``streamlit.testing.v1.AppTest``.
+
+The UI contract (what the page draws and sends for an answer) runs against a stand-in Assistant
+(``tests/app_fakes.py``) put in place of ``app_pages.common.make_assistant``: no index needed, fast. The
+tests marked ``slow`` drive the page on the real index (real answers, a damaged index, a first start).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from app_browser import settings_env  # POLICY_ASSISTANT_* variables reproducing a Settings
+from app_fakes import AIR, WP, FakeAssistant
+from conftest import CORPUS
 from fault_helpers import TINY_LAW
 
 from policy_assistant.eval.feedback import FeedbackStore
@@ -16,22 +23,42 @@ from policy_assistant.index.store import has_index
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from policy_assistant.app_pages import common  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
 
 
-
-
 @pytest.fixture
-def app_env(built_index, tmp_path, monkeypatch):
-    """Environment pointing the app at the session's built index and a fresh feedback log."""
-    for k, v in settings_env(built_index).items():
-        monkeypatch.setenv(k, v)
+def plain_env(tmp_path, monkeypatch):
+    """Environment with a fresh feedback log, no password, the real corpus and an empty index folder;
+    the Assistant cache is emptied before and after, so no test sees another's Assistant."""
     db = tmp_path / "feedback.sqlite3"
     monkeypatch.setenv("POLICY_ASSISTANT_FEEDBACK_DB", str(db))
     monkeypatch.setenv("POLICY_ASSISTANT_APP_PASSWORD", "")
-    return {"settings": built_index, "feedback_db": db}
+    monkeypatch.setenv("POLICY_ASSISTANT_CORPUS_DIRS", str(CORPUS))
+    monkeypatch.setenv("POLICY_ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    common._load_assistant.clear()
+    yield {"feedback_db": db}
+    common._load_assistant.clear()
+
+
+@pytest.fixture
+def fake_env(plain_env, monkeypatch):
+    """The page with a stand-in Assistant (``env["assistant"]`` records every ``ask``)."""
+    fake = FakeAssistant()
+    monkeypatch.setattr(common, "make_assistant", lambda settings: fake)
+    return {**plain_env, "assistant": fake}
+
+
+@pytest.fixture
+def app_env(built_index, plain_env, monkeypatch):
+    """Environment pointing the app at the session's real built index."""
+    for k, v in settings_env(built_index).items():
+        if k not in ("POLICY_ASSISTANT_FEEDBACK_DB", "POLICY_ASSISTANT_APP_PASSWORD"):
+            monkeypatch.setenv(k, v)
+    return {**plain_env, "settings": built_index}
 
 
 def start(app_env) -> AppTest:
@@ -59,17 +86,16 @@ def badges(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown if "-badge[" in m.value]
 
 
-def test_empty_page_shows_example_questions(app_env):
-    at = start(app_env)
+def test_empty_page_shows_example_questions(fake_env):
+    at = start(fake_env)
     labels = [b.label for b in at.button]
     for q in ("PM2.5年均浓度目标是多少?", "七大示范工程有哪些?", "谁牵头铊污染专项治理攻坚行动?", "未取得排污许可证排污罚多少?"):
         assert any(q in label for label in labels), labels
     info = "\n".join(m.value for m in at.sidebar.markdown)
-    assert "文件：" in info and "段落：" in info and "向量模型" in info
+    assert "文件：" in info and "段落：" in info and "向量模型" in info and "fake-embedder" in info
 
 
-def test_question_renders_answer_and_sources(app_env):
-    at = ask(start(app_env), "PM2.5年均浓度目标是多少?")
+def _check_answer_and_sources(at: AppTest) -> None:
     turn = last_turn(at)
     assert turn["error"] is None
     ans = turn["answer"]
@@ -85,8 +111,21 @@ def test_question_renders_answer_and_sources(app_env):
     assert any(e.label.startswith("查看完整章节") for e in at.expander)
 
 
-def test_example_button_asks_the_question(app_env):
-    at = start(app_env)
+def test_question_renders_answer_and_sources(fake_env):
+    at = ask(start(fake_env), "PM2.5年均浓度目标是多少?")
+    _check_answer_and_sources(at)
+    assert fake_env["assistant"].calls[-1] == {"question": "PM2.5年均浓度目标是多少?", "doc_ids": None,
+                                               "doc_types": None, "top_k": 5}
+
+
+@pytest.mark.slow
+def test_real_index_question_renders_answer_and_sources(app_env):
+    """The same page on the real index: the real engine's answer, citations and highlight."""
+    _check_answer_and_sources(ask(start(app_env), "PM2.5年均浓度目标是多少?"))
+
+
+def test_example_button_asks_the_question(fake_env):
+    at = start(fake_env)
     next(b for b in at.button if "七大示范工程" in b.label).click().run()
     assert not at.exception
     turn = last_turn(at)
@@ -94,8 +133,8 @@ def test_example_button_asks_the_question(app_env):
     assert turn["answer"]["citations"]
 
 
-def test_not_found_path(app_env):
-    at = ask(start(app_env), "个人所得税起征点是多少?")
+def test_not_found_path(fake_env):
+    at = ask(start(fake_env), "个人所得税起征点是多少?")
     turn = last_turn(at)
     assert turn["answer"]["status"] == "not_found"
     assert any("未找到相关内容" in b for b in badges(at))
@@ -105,11 +144,11 @@ def test_not_found_path(app_env):
         assert c.get("near_miss"), c
 
 
-def test_feedback_writes_a_row(app_env):
-    at = ask(start(app_env), "未取得排污许可证排污罚多少?")
+def test_feedback_writes_a_row(fake_env):
+    at = ask(start(fake_env), "未取得排污许可证排污罚多少?")
     assert len(at.feedback) == 1
     at.feedback[0].set_value(0).run()  # 👎
-    store = FeedbackStore(app_env["feedback_db"])
+    store = FeedbackStore(fake_env["feedback_db"])
     rows = store.rows()
     assert len(rows) == 1
     row = rows[0]
@@ -128,6 +167,23 @@ def test_feedback_writes_a_row(app_env):
     assert [r["rating"] for r in store.rows()] == ["up"]
 
 
+def test_document_filter_is_sent_with_the_question(fake_env):
+    """The sidebar scope reaches ``ask`` (doc types, or one doc id) and is shown with the turn."""
+    calls = fake_env["assistant"].calls
+    at = start(fake_env)
+    at.sidebar.radio(key="scope").set_value("工作要点").run()
+    ask(at, "罚款")
+    assert calls[-1]["doc_types"] == ["工作要点"] and calls[-1]["doc_ids"] is None
+    assert all(c["doc_title"] == WP for c in last_turn(at)["answer"]["citations"])
+    at.sidebar.radio(key="scope").set_value("指定文件").run()
+    at.sidebar.selectbox(key="scope_doc").set_value("air").run()
+    ask(at, "罚款")
+    assert calls[-1]["doc_ids"] == ["air"] and calls[-1]["doc_types"] is None
+    assert last_turn(at)["scope"] == AIR
+    assert {c["doc_title"] for c in last_turn(at)["answer"]["citations"]} == {AIR}
+
+
+@pytest.mark.slow
 def test_document_filter_changes_the_sources(app_env):
     question = "罚款"
     at = ask(start(app_env), question)
@@ -151,8 +207,8 @@ def test_document_filter_changes_the_sources(app_env):
     assert last_turn(at)["scope"] == target
 
 
-def test_follow_up_is_rewritten_and_shown(app_env):
-    at = ask(start(app_env), "PM2.5年均浓度目标是多少?")
+def test_follow_up_is_rewritten_and_shown(fake_env):
+    at = ask(start(fake_env), "PM2.5年均浓度目标是多少?")
     ask(at, "那臭氧呢?")
     turn = last_turn(at)
     assert turn["rewritten"], "the follow-up was not rewritten"
@@ -161,8 +217,8 @@ def test_follow_up_is_rewritten_and_shown(app_env):
     assert any("结合上文理解为" in c.value and "臭氧" in c.value for c in at.caption)
 
 
-def test_passages_only_switch_and_clear_and_export(app_env):
-    at = start(app_env)
+def test_passages_only_switch_and_clear_and_export(fake_env):
+    at = start(fake_env)
     at.sidebar.toggle(key="passages_only").set_value(True).run()
     ask(at, "排污许可证有效期")
     turn = last_turn(at)
@@ -178,15 +234,15 @@ def test_passages_only_switch_and_clear_and_export(app_env):
     assert at.session_state["turns"] == []
 
 
-def test_sources_slider_limits_retrieved_passages(app_env):
-    at = start(app_env)
+def test_sources_slider_limits_retrieved_passages(fake_env):
+    at = start(fake_env)
     at.sidebar.toggle(key="passages_only").set_value(True).run()
     at.sidebar.slider(key="top_k").set_value(3).run()
     ask(at, "排污许可证有效期")
     assert len(last_turn(at)["answer"]["citations"]) == 3
 
 
-def test_missing_index_and_no_corpus_shows_error_with_fix(app_env, tmp_path, monkeypatch):
+def test_missing_index_and_no_corpus_shows_error_with_fix(plain_env, tmp_path, monkeypatch):
     empty = tmp_path / "empty_corpus"
     empty.mkdir()
     monkeypatch.setenv("POLICY_ASSISTANT_INDEX_DIR", str(tmp_path / "no_index"))
@@ -197,6 +253,7 @@ def test_missing_index_and_no_corpus_shows_error_with_fix(app_env, tmp_path, mon
     assert "fix" in at.error[0].value or "解决办法" in at.error[0].value
 
 
+@pytest.mark.slow
 def test_corrupted_index_shows_error_with_fix(app_env, tmp_path, monkeypatch):
     src = Path(app_env["settings"].index_dir)
     bad = tmp_path / "bad_index"
@@ -212,7 +269,7 @@ def test_corrupted_index_shows_error_with_fix(app_env, tmp_path, monkeypatch):
     assert any(b.label == "重新建立索引" for b in at.button)
 
 
-def test_password_gate(app_env, monkeypatch):
+def test_password_gate(fake_env, monkeypatch):
     monkeypatch.setenv("POLICY_ASSISTANT_APP_PASSWORD", "s3cret-口令")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.chat_input, "the chat must be hidden before the password is entered"
@@ -227,8 +284,8 @@ def test_password_gate(app_env, monkeypatch):
 
 
 @pytest.mark.skipif(not (ROOT / "app_pages" / "reader.py").is_file(), reason="no 文件阅读 page in this build")
-def test_conversation_and_scope_survive_a_visit_to_the_reader(app_env):
-    at = start(app_env)
+def test_conversation_and_scope_survive_a_visit_to_the_reader(fake_env):
+    at = start(fake_env)
     at.sidebar.radio(key="scope").set_value("法律法规").run()
     ask(at, "排污许可证有效期是几年?")
     links = at.get("page_link")
@@ -241,7 +298,8 @@ def test_conversation_and_scope_survive_a_visit_to_the_reader(app_env):
     assert len(at.session_state["turns"]) == 1 and source_titles(at)
 
 
-def test_first_start_builds_the_missing_index(app_env, tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_first_start_builds_the_missing_index(plain_env, tmp_path, monkeypatch):
     corpus = tmp_path / "tiny_corpus"
     corpus.mkdir()
     (corpus / "示例保护法(2020-01-01).md").write_text(TINY_LAW, encoding="utf-8")

@@ -16,8 +16,8 @@ CHROME = re.compile(r"当前位置|首页|友情链接|主办|ICP|公网安备|�
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    return load_corpus([CORPUS])
+def corpus(real_corpus):
+    return real_corpus
 
 
 def wp_chunks(corpus):

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from policy_assistant.corpus.ingest import load_corpus
-from policy_assistant.corpus.structure import cn_to_int, int_to_cn
 from policy_assistant.corpus.terms import make_tokenizer
-from policy_assistant.corpus.text import join_wrapped_lines, normalize_query, split_sentences
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from policy_assistant.corpus.text import (
+    cn_to_int,
+    int_to_cn,
+    join_wrapped_lines,
+    normalize_query,
+    split_sentences,
+)
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    result = load_corpus([CORPUS])
+def tokenizer(real_corpus):
+    result = real_corpus
     for term in ("八大攻坚行动", "七大示范工程", "三线一单", "黑臭水体", "河湖长制"):
         assert term in result.domain_terms
     return make_tokenizer(result.domain_terms)

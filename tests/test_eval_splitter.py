@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from policy_assistant.corpus.ingest import load_corpus
 from policy_assistant.eval.splitter import RecursiveSplitter, document_text, recursive_chunks
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def sentence(i: int, n: int = 30) -> str:
@@ -69,10 +64,8 @@ def test_overlap_must_be_smaller_than_size():
         RecursiveSplitter(chunk_size=50, chunk_overlap=50)
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
-def test_recursive_chunks_of_the_corpus_know_their_units():
-    result = load_corpus([CORPUS])
-    doc = next(d for d in result.documents if "环境保护法" == d.title.removeprefix("中华人民共和国"))
+def test_recursive_chunks_of_the_corpus_know_their_units(real_corpus):
+    doc = next(d for d in real_corpus.documents if "环境保护法" == d.title.removeprefix("中华人民共和国"))
     chunks, where = recursive_chunks([doc])
     assert all(len(c.text) <= 250 and c.kind == "recursive" for c in chunks)
     assert len({c.chunk_id for c in chunks}) == len(chunks)

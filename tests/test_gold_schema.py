@@ -2,7 +2,8 @@
 
 The corpus is read here independently of the ingest code (encoding detection, python-docx, pypdf), so a
 bug in ingest cannot hide a wrong gold item. The same schema and corpus checks run over the frozen test
-split ``eval/test.jsonl`` (see docs/eval.md, "Frozen test split"), which also has its own count checks.
+split ``eval/test.jsonl`` (see docs/eval.md, "Frozen test split"), which also has its own count checks, and
+over the development set of long everyday questions ``eval/dev_long.jsonl`` (docs/eval.md).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ CORPUS_DIR = ROOT.parent / "shared" / "corpus"
 THALLIUM_Q = "谁牵头铊污染专项治理攻坚行动?"
 # The frozen test split: same schema as gold.jsonl, never used for tuning (docs/eval.md).
 TEST_SPLIT_PATH = DEFAULT_GOLD_PATH.parent / "test.jsonl"
-SPLITS = {"gold": DEFAULT_GOLD_PATH, "test": TEST_SPLIT_PATH}
+# Development set of long everyday questions: same schema, tuning allowed (docs/eval.md).
+DEV_LONG_PATH = DEFAULT_GOLD_PATH.parent / "dev_long.jsonl"
+SPLITS = {"gold": DEFAULT_GOLD_PATH, "test": TEST_SPLIT_PATH, "dev_long": DEV_LONG_PATH}
 
 needs_corpus = pytest.mark.skipif(not CORPUS_DIR.is_dir(), reason=f"corpus not found at {CORPUS_DIR}")
 
@@ -368,6 +371,56 @@ def test_test_split_languages(test_split):
 
 
 # --------------------------------------------------------------------------------------------------
+# The development set of long everyday questions (eval/dev_long.jsonl)
+
+
+def _is_dev_long(q: str) -> bool:
+    """A long everyday message of the dev set: 60–250 Chinese characters."""
+    return 60 <= len(_CJK.findall(q)) <= 250
+
+
+@pytest.fixture(scope="module")
+def dev_long() -> list[GoldItem]:
+    return load_gold(DEV_LONG_PATH)
+
+
+def test_dev_long_counts(dev_long, gold):
+    items = dev_long
+    assert len(items) == 90
+    assert all(it.id.startswith("dl-") for it in items)
+    assert not any(it.smoke for it in items), "the dev set never feeds the smoke subset"
+    assert sum(_is_dev_long(it.q) for it in items) >= 60
+    assert sum(it.category == "paraphrase" for it in items) >= 15
+    negatives = [it for it in items if it.status in ("not_specified", "not_found")]
+    assert len(negatives) >= 15
+    assert {it.status for it in negatives} == {"not_specified", "not_found"}
+    # long everyday messages include negatives, not only answerable ones
+    assert any(_is_dev_long(it.q) and it.status == "not_specified" for it in items)
+    assert any(_is_dev_long(it.q) and it.status == "not_found" for it in items)
+    gold_questions = {normalize_for_match(it.q) for it in gold}
+    copied = [it.id for it in items if normalize_for_match(it.q) in gold_questions]
+    assert not copied, f"dev_long items that copy a gold question: {copied}"
+    assert not {it.id for it in items} & {it.id for it in gold}
+
+
+@needs_corpus
+def test_dev_long_paraphrase_words_absent():
+    """Each paraphrase item names its everyday words in notes as “a/b/c”; none of them occurs in the corpus."""
+    allnorm = "".join(normalize_for_match(t) for _, _, t in corpus().values())
+    problems = []
+    for it in load_gold(DEV_LONG_PATH):
+        if it.category != "paraphrase":
+            continue
+        m = re.search(r"“([^”]+)”", it.notes)
+        if not m:
+            problems.append(f"{it.id}: notes name no everyday words")
+            continue
+        words = m.group(1).split("/")
+        problems += [f"{it.id}: {w!r} occurs in the corpus" for w in words if normalize_for_match(w) in allnorm]
+    assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------------
 # Matching helpers
 
 
@@ -491,3 +544,20 @@ def test_invalid_json_and_missing_file(tmp_path):
         load_gold(path)
     with pytest.raises(GoldSetError, match="not found"):
         load_gold(tmp_path / "nope.jsonl")
+
+
+def test_smoke_parameters_fail_loudly_when_the_gold_set_cannot_be_loaded(monkeypatch):
+    """tests/test_answer_corpus.py must not turn a broken gold file into zero smoke tests."""
+    import test_answer_corpus
+
+    from policy_assistant.eval import gold
+
+    def broken(*args, **kwargs):
+        raise gold.GoldSetError("eval/gold.jsonl line 3: not JSON", "fix the line")
+
+    monkeypatch.setattr(gold, "load_gold", broken)
+    with pytest.raises(gold.GoldSetError):
+        test_answer_corpus._gold_smoke()
+    monkeypatch.setattr(gold, "load_gold", lambda *args, **kwargs: [])
+    with pytest.raises(RuntimeError, match="no smoke items"):
+        test_answer_corpus._gold_smoke()

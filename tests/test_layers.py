@@ -11,6 +11,7 @@ import cannot sneak past it.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,58 @@ def test_no_sys_path_patching_in_the_package_or_tests():
             if "sys.path.insert" in text.replace("\"sys.path.insert\"", "") and p.name != "test_layers.py":
                 offenders.append(str(p))
     assert offenders == []
+
+
+# --------------------------------------------------------------------------- plain data below the front ends
+
+BELOW_FRONT_ENDS = ("core", "corpus", "index", "retrieval", "answer", "eval", "training")
+_URL_ROUTE = re.compile(r"\b[a-z_]+\?[a-z_]+=|[?&](doc|section|chunk|q)=")
+_HTML_TAG = re.compile(r"<(mark|span|div|br|b)\b")
+_ESCAPERS = {"escape_html", "html_text", "highlight_html", "mark_spans_html", "markupsafe", "urlencode"}
+
+
+def _front_end_knowledge(path: Path) -> list[str]:
+    """What a library module must not contain: URL routes of the app, HTML markup, an HTML escaper."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if _URL_ROUTE.search(node.value) or _HTML_TAG.search(node.value):
+                found.append(f"string {node.value[:40]!r}")
+        elif isinstance(node, ast.Name | ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if name in _ESCAPERS or name in {"READER_URL_PATH", "url_path"}:
+                found.append(f"name {name}")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and (node.value.id, node.attr) == ("html", "escape"):
+                found.append("html.escape")
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            mods = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            names = {a.name for a in node.names}
+            if any(m.startswith(("markupsafe", "policy_assistant.app_pages")) for m in mods) or names & _ESCAPERS \
+                    or (mods == ["html"] and "escape" in names):
+                found.append(f"import {', '.join(mods)}: {', '.join(sorted(names))}")
+        elif isinstance(node, ast.FunctionDef) and node.name in _ESCAPERS:
+            found.append(f"def {node.name}")
+    return [f"{path.name}: {f}" for f in found]
+
+
+def _library_offenders(modules) -> list[str]:
+    return [f for pkg, path in modules if pkg in BELOW_FRONT_ENDS for f in _front_end_knowledge(path)]
+
+
+def test_no_url_route_or_html_escaper_below_the_front_ends():
+    """Links and HTML belong to app_pages; the library returns plain text and spans (issue 11)."""
+    assert _library_offenders(_modules()) == []
+
+
+def test_the_front_end_check_can_fail(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text('from policy_assistant.app_pages.text import escape_html\nimport html\n'
+                   'LINK = "reader?doc=x"\nX = html.escape("<")\n'
+                   'def highlight_html(t):\n    return f"<mark>{t}</mark>"\n', encoding="utf-8")
+    found = "\n".join(_library_offenders([("training", bad)]))
+    for what in ("import policy_assistant.app_pages.text", "reader?doc=x", "html.escape", "def highlight_html",
+                 "<mark>"):
+        assert what in found, (what, found)
+    assert _library_offenders([("app_pages", bad)]) == []

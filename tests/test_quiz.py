@@ -9,13 +9,8 @@ from collections import Counter
 import pytest
 
 from policy_assistant.core.errors import PolicyAssistantError
-from policy_assistant.training.figures import (
-    cn_to_int,
-    figure_matches,
-    find_figures,
-    int_to_cn,
-    perturb_figure,
-)
+from policy_assistant.corpus.text import cn_to_int, int_to_cn
+from policy_assistant.training.figures import figure_matches, find_figures, perturb_figure
 from policy_assistant.training.quiz import TYPES, QuizError, QuizQuestion, check_answer, generate_quiz
 
 WORK_POINTS = "衡阳市2021年生态环境保护工作要点"
@@ -23,14 +18,8 @@ PERMITS = "排污许可管理条例"
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    from policy_assistant.core.config import load_settings
-    from policy_assistant.training.outline import load_corpus_cached
-
-    settings = load_settings()
-    if not all(d.is_dir() for d in settings.corpus_dirs):
-        pytest.skip(f"corpus not found at {settings.corpus_dirs}")
-    return load_corpus_cached(settings)
+def corpus(real_corpus):
+    return real_corpus
 
 
 # --------------------------------------------------------------------------- generation

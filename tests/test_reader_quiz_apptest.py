@@ -21,14 +21,8 @@ PERMITS_ID = "排污许可管理条例(2021-01-24)"
 
 
 @pytest.fixture(scope="module")
-def corpus():
-    from policy_assistant.core.config import load_settings
-    from policy_assistant.training.outline import load_corpus_cached
-
-    settings = load_settings(ROOT / "policy-assistant.toml")
-    if not all(d.is_dir() for d in settings.corpus_dirs):
-        pytest.skip(f"corpus not found at {settings.corpus_dirs}")
-    return load_corpus_cached(settings)
+def corpus(real_corpus):
+    return real_corpus
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from policy_assistant.corpus.model import Document
-from policy_assistant.corpus.text import split_sentences
+from policy_assistant.corpus.text import short_title, split_sentences
 from policy_assistant.training import extract as ex
 from policy_assistant.training.figures import find_figures, perturb_figure, question_word
 from policy_assistant.training.model import BLANK, FALSE, SWAPS, TRUE, QuizQuestion
@@ -55,7 +55,7 @@ def _q(ctx: _Ctx, type_: str, doc: Document, path, question: str, answer: str, s
 
 
 def _where(doc: Document, path) -> str:
-    return f"《{ex.short_title(doc.title)}》{' › '.join(path)}"
+    return f"《{short_title(doc.title)}》{' › '.join(path)}"
 
 
 # --------------------------------------------------------------------------- fill_figure
@@ -123,7 +123,7 @@ def _missing_item(ctx: _Ctx, doc: Document) -> list[_Candidate]:
                     return None
                 choices = [item.text, *wrong]
                 rng.shuffle(choices)
-                short = ex.short_title(doc.title)
+                short = short_title(doc.title)
                 if lst.kind == "inline":
                     others = lst.intro.replace(item.text, BLANK, 1)
                     q = f"《{short}》{lst.extra.get('label', '')}：\n{others}。\n空缺处应是哪一项？"
@@ -178,7 +178,7 @@ def _which_article(ctx: _Ctx, doc: Document) -> list[_Candidate]:
             seen_first.add(path)
 
         def build(rng, path=path, sec=sec, sent=sent, fig=fig):
-            short = ex.short_title(doc.title)
+            short = short_title(doc.title)
             src = sec.text.strip()
             if fig is not None:
                 if fig.unit == "元" and fig.text + "的罚款" in sent:
@@ -238,7 +238,7 @@ def _true_false(ctx: _Ctx, doc: Document) -> list[_Candidate]:
                     else:
                         a, b = what
                         statement, change = sent.replace(a, b, 1), (a, b)
-                q = f"判断对错：根据《{ex.short_title(doc.title)}》，{statement}"
+                q = f"判断对错：根据《{short_title(doc.title)}》，{statement}"
                 where = ex.breadcrumb(doc, path)
                 if truth:
                     expl = f"这句话与原文一致。原文（{where}）：「{sent}」"

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from policy_assistant.corpus.text import normalize_query
-from policy_assistant.training.figures import cn_to_int, figure_matches, find_figures
+from policy_assistant.corpus.text import CN_NUMERALS, cn_to_int, fold, normalize_query
+from policy_assistant.training.figures import figure_matches, find_figures
 
 TRUE_WORDS = {"正确", "对", "是", "true", "t", "yes", "y", "√", "✓", "✔", "对的", "正确的", "o", "○"}
 FALSE_WORDS = {"错误", "错", "否", "false", "f", "no", "n", "×", "✗", "✘", "x", "错的", "不对", "不正确", "错误的"}
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "《": "", "》": ""})
-_ARTICLE = re.compile(r"第?\s*([零〇一二两三四五六七八九十百千]+|\d+)\s*条")
+_ARTICLE = re.compile(rf"第?\s*([{CN_NUMERALS}]+|\d+)\s*条")
 
 
 @dataclass
@@ -29,15 +29,13 @@ class CheckResult:
 
 def norm_text(text: str) -> str:
     """Comparison form: NFKC, simplified Chinese, lower case, no whitespace, one quote style, no end mark."""
-    t = normalize_query(text or "").translate(_QUOTES).lower()
-    t = re.sub(r"\s+", "", t)
-    return t.strip("。.!！?？;；,，、")
+    return fold(text or "").translate(_QUOTES).strip("。.!！?？;；,，、")
 
 
 def _article_no(text: str) -> int | None:
     m = _ARTICLE.search(text)
     if not m:
-        m = re.fullmatch(r"\s*([零〇一二两三四五六七八九十百千]+|\d+)\s*", text)
+        m = re.fullmatch(rf"\s*([{CN_NUMERALS}]+|\d+)\s*", text)
         if not m:
             return None
     g = m.group(1)

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from policy_assistant.corpus.model import BREADCRUMB_SEP, DOC_TYPE_WORK_POINTS, Document, Section
-from policy_assistant.corpus.text import split_sentences
-from policy_assistant.training.figures import cn_to_int
+from policy_assistant.corpus.text import CN_NUMERALS, cn_to_int, split_sentences
 
 _LABEL_PREFIX = re.compile(
-    r"^\s*(?:第[一二三四五六七八九十百千零〇两]+条\s*|[（(][一二三四五六七八九十]+[）)]\s*|\d+[.．、]\s*|"
+    rf"^\s*(?:第[{CN_NUMERALS}]+条\s*|[（(][一二三四五六七八九十]+[）)]\s*|\d+[.．、]\s*|"
     r"[一二三四五六七八九十]+、\s*)"
 )
 _ENUM_LINE = re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]\s*(.+)$")
@@ -49,11 +48,6 @@ class NamedList:
     intro: str = ""  # text introducing the list ("排污许可证应当记载下列信息：") or the sentence around it
     source_text: str = ""
     extra: dict = field(default_factory=dict)
-
-
-def short_title(title: str) -> str:
-    """``中华人民共和国环境保护法`` → ``环境保护法`` (the name people use)."""
-    return title.removeprefix("中华人民共和国")
 
 
 def breadcrumb(doc: Document, path: tuple[str, ...]) -> str:
@@ -97,7 +91,7 @@ def articles(doc: Document) -> list[tuple[tuple[str, ...], Section]]:
 
 
 def article_number(label: str) -> int:
-    m = re.match(r"第([一二三四五六七八九十百千零〇两]+)条", label)
+    m = re.match(rf"第([{CN_NUMERALS}]+)条", label)
     return (cn_to_int(m.group(1)) or 0) if m else 0
 
 

@@ -11,12 +11,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from policy_assistant.corpus.structure import int_to_cn
-
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
-             "九": 9}
-CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-CN_NUM_CHARS = "零〇一二两三四五六七八九十百千万"
+from policy_assistant.corpus.text import cn_to_int, int_to_cn
 
 # unit as printed → (canonical unit, multiplier). Longest spellings first in the regex.
 UNITS: dict[str, tuple[str, float]] = {
@@ -59,33 +54,6 @@ class Figure:
     kind: str = "number"  # "number" | "range" | "date"
     chinese: bool = False
     mults: tuple[float, ...] = ()  # the printed unit's multiplier per value (万元 → 10000)
-
-
-# --------------------------------------------------------------------------- numerals
-
-
-def cn_to_int(s: str) -> int | None:
-    """Chinese numerals → int (``二十`` → 20, ``一百零五`` → 105, ``十万`` → 100000); None if malformed."""
-    if not s or any(ch not in CN_NUM_CHARS for ch in s):
-        return None
-    total = section = number = 0
-    prev_digit = False
-    for ch in s:
-        if ch in CN_DIGITS:
-            if prev_digit and CN_DIGITS[ch] != 0 and number != 0:
-                return None  # "一九": digits without a unit between them
-            number = CN_DIGITS[ch]
-            prev_digit = True
-        elif ch in CN_UNITS:
-            section += (number or 1) * CN_UNITS[ch]
-            number, prev_digit = 0, False
-        else:  # 万
-            total += (section + number) * 10000
-            section = number = 0
-            prev_digit = False
-    return total + section + number
-
-
 
 
 def _fmt(v: float) -> str:

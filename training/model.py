@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.core.records import record_from_dict
 
 TYPES = ("fill_figure", "missing_item", "which_article", "true_false")
 TYPE_LABELS = {"fill_figure": "填数字", "missing_item": "找缺项", "which_article": "出自哪一条", "true_false": "判断对错"}
@@ -51,6 +52,4 @@ class QuizQuestion:
 
     @classmethod
     def from_dict(cls, d: dict) -> QuizQuestion:
-        fields = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
-        fields["path"] = tuple(fields.get("path", ()))
-        return cls(**fields)
+        return record_from_dict(cls, d)

@@ -1,27 +1,20 @@
-"""Helpers for the document reader: outline, section text, search with highlights, deep links, summary card.
+"""Helpers for the document reader: outline, section text, search with match spans, summary card.
 
-Nothing here imports Streamlit; the reader page (``app_pages/reader.py``) draws what these return.
-
-Deep links: the reader understands ``?doc=<doc_id>&section=<chunk_id | breadcrumb | heading>`` (``chunk=`` is
-accepted as a synonym of ``section=``; ``q=`` pre-fills the search box). Use :func:`reader_query_params`
-with ``st.page_link(READER_PAGE, query_params=…)`` or :func:`reader_link` for a Markdown/HTML link.
+Plain data only: nothing here imports Streamlit, renders HTML or knows the app's URLs. The reader page
+(``app_pages/reader.py``) draws what these return; deep links are built in ``app_pages/links.py``.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
-from policy_assistant.core.markup import escape_html, merge_spans
 from policy_assistant.corpus.model import BREADCRUMB_SEP, Document, Section
-from policy_assistant.corpus.text import normalize_query
+from policy_assistant.corpus.text import fold, fold_with_map, merge_spans, normalize_query, short_title
 from policy_assistant.training import extract as ex
 
-READER_URL_PATH = "reader"  # the url_path app.py gives the reader page
 _TEXT_KINDS_WITH_LABEL = ("item", "article", "target", "attachment_item", "attachment_list", "preamble")
 
 
@@ -178,10 +171,10 @@ def resolve_section(doc: Document, chunks, value: str | None) -> tuple[str, ...]
         crumbs = crumbs[1:]
     if tuple(crumbs) in paths:
         return tuple(crumbs)
-    want = _norm(value if len(crumbs) <= 1 else crumbs[-1])
+    want = fold(value if len(crumbs) <= 1 else crumbs[-1])
     for p in paths:
-        if want and (_norm(p[-1]) == want or _norm(re.split(r"\s", p[-1])[0]) == want):
-            if len(crumbs) <= 1 or all(_norm(c) in _norm(path_key(p)) for c in crumbs[:-1]):
+        if want and (fold(p[-1]) == want or fold(re.split(r"\s", p[-1])[0]) == want):
+            if len(crumbs) <= 1 or all(fold(c) in fold(path_key(p)) for c in crumbs[:-1]):
                 return p
     return None
 
@@ -191,27 +184,12 @@ def doc_of_chunk_id(corpus, chunk_id: str) -> Document | None:
     return next((d for d in corpus.documents if d.doc_id == doc_id), None)
 
 
-# --------------------------------------------------------------------------- search and highlight
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", normalize_query(text or "")).lower()
-
-
-def _norm_with_map(text: str) -> tuple[str, list[int]]:
-    """NFKC + lower case per character, with each output character's index in ``text``; spaces dropped."""
-    out, idx = [], []
-    for i, ch in enumerate(text):
-        for n in unicodedata.normalize("NFKC", ch).lower():
-            if not n.isspace():
-                out.append(n)
-                idx.append(i)
-    return "".join(out), idx
+# --------------------------------------------------------------------------- search
 
 
 def query_terms(query: str) -> list[str]:
     """The search words: normalised (繁→简, full-width → half-width), split at spaces."""
-    return [t for t in (re.sub(r"\s+", "", x).lower() for x in normalize_query(query or "").split(" ")) if t]
+    return [t for t in (fold(x) for x in normalize_query(query or "").split(" ")) if t]
 
 
 def find_spans(text: str, query: str) -> list[tuple[int, int]]:
@@ -219,7 +197,7 @@ def find_spans(text: str, query: str) -> list[tuple[int, int]]:
     terms = query_terms(query)
     if not terms or not text:
         return []
-    norm, idx = _norm_with_map(text)
+    norm, idx = fold_with_map(text)
     spans = []
     for t in terms:
         start = norm.find(t)
@@ -227,18 +205,6 @@ def find_spans(text: str, query: str) -> list[tuple[int, int]]:
             spans.append((idx[start], idx[start + len(t) - 1] + 1))
             start = norm.find(t, start + len(t))
     return merge_spans(spans)
-
-
-
-
-def highlight_html(text: str, query: str, css_class: str = "pa-hit") -> str:
-    """``text`` as escaped HTML with every match of ``query`` wrapped in ``<mark class=…>``."""
-    pieces, pos = [], 0
-    for s, e in find_spans(text, query):
-        pieces += [escape_html(text[pos:s]), f'<mark class="{css_class}">{escape_html(text[s:e])}</mark>']
-        pos = e
-    pieces.append(escape_html(text[pos:]))
-    return "".join(pieces)
 
 
 @dataclass
@@ -250,7 +216,7 @@ class SearchMatch:
     breadcrumb: str
     count: int
     snippet: str  # plain text around the first match
-    snippet_html: str  # the same with matches highlighted
+    snippet_spans: list[tuple[int, int]]  # the query's matches in ``snippet``
 
 
 def search_document(doc: Document, query: str, limit: int = 50, context: int = 40) -> list[SearchMatch]:
@@ -261,7 +227,7 @@ def search_document(doc: Document, query: str, limit: int = 50, context: int = 4
     out = []
     for path, sec in doc.root.walk():
         body = sec.text.strip() or sec.heading
-        hay = _norm(f"{sec.heading} {body}")
+        hay = fold(f"{sec.heading} {body}")
         if not all(t in hay for t in terms):
             continue
         spans = find_spans(body, query)
@@ -269,43 +235,15 @@ def search_document(doc: Document, query: str, limit: int = 50, context: int = 4
         a, b = max(0, s0 - context), min(len(body), s0 + context * 2)
         snippet = ("…" if a else "") + body[a:b] + ("…" if b < len(body) else "")
         out.append(SearchMatch(doc.doc_id, doc.title, path, path_key(path), ex.breadcrumb(doc, path),
-                               max(1, len(spans)), snippet, highlight_html(snippet, query)))
+                               max(1, len(spans)), snippet, find_spans(snippet, query)))
         if len(out) >= limit:
             break
     return out
 
 
-# --------------------------------------------------------------------------- links
-
-
-def reader_query_params(item) -> dict[str, str]:
-    """``{"doc": doc_id, "section": chunk_id}`` for a Chunk, a citation dict or a QuizQuestion.
-
-    Falls back to the breadcrumb path (``section=三、主要任务 › （五）… › 19.``) when there is no chunk id.
-    """
-    get = item.get if isinstance(item, dict) else (lambda k, default=None: getattr(item, k, default))
-    doc_id = get("doc_id") or ""
-    chunk_id = get("chunk_id") or ""
-    if not doc_id and chunk_id:
-        doc_id = chunk_id.rsplit("#", 1)[0]
-    params = {"doc": doc_id}
-    if chunk_id:
-        params["section"] = chunk_id
-    else:
-        path = get("path") or ()
-        if path:
-            params["section"] = path_key(path)
-    return params
-
-
-def reader_link(item, page: str = READER_URL_PATH) -> str:
-    """A relative URL that opens the reader at the item's section, e.g. ``reader?doc=…&section=…``."""
-    return f"{page}?{urlencode(reader_query_params(item))}"
-
-
 def ask_about(doc: Document, path) -> str:
     """A question for the chat about one section ("ask about this section")."""
-    short = ex.short_title(doc.title)
+    short = short_title(doc.title)
     sec = section_at(doc, path)
     if not path or sec is None:
         return f"《{short}》的主要内容是什么？"

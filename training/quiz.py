@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Sequence
 
 from policy_assistant.corpus.model import BREADCRUMB_SEP, Document
+from policy_assistant.corpus.text import CN_NUMERALS
 from policy_assistant.training.builders import BUILDERS, _Candidate, _Ctx
 from policy_assistant.training.check import CheckResult, check_answer, norm_text
 from policy_assistant.training.model import TYPE_LABELS, TYPES, QuizError, QuizQuestion
@@ -41,7 +42,7 @@ def section_matches(doc: Document, path: Sequence[str], query: str, exact: bool)
 
 
 def _label_of(heading: str) -> str:
-    m = re.match(r"^(第[一二三四五六七八九十百千零〇两]+[编章节条]|附件\d*|[（(][一二三四五六七八九十]+[）)]|"
+    m = re.match(rf"^(第[{CN_NUMERALS}]+[编章节条]|附件\d*|[（(][一二三四五六七八九十]+[）)]|"
                  r"[一二三四五六七八九十]+、|\d+[.．])", heading)
     return m.group(1) if m else heading
 

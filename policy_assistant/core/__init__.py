@@ -1,1 +1,1 @@
-"""The floor of the project: errors, settings and small text helpers. Imports nothing of the project."""
+"""The floor of the project: errors, settings and record helpers. Imports nothing of the project."""

@@ -49,13 +49,3 @@ def escape_html(text: str) -> str:
     """HTML-escape for st.markdown(unsafe_allow_html=True); also neutralise Markdown/LaTeX markers."""
     return defuse_autolinks(text or "").translate(_HTML_TABLE)
 
-
-def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sort ``(start, end)`` spans and merge the overlapping ones."""
-    merged: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
-    return merged
