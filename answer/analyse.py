@@ -25,8 +25,9 @@ MIN_PART_CHARS = 2         # CJK/letters an asking clause needs to stand alone
 _TAGS = re.compile(r"<[^>]{0,200}>")
 _SENTENCE_SPLIT = re.compile(r"(?<=[？?！!。；;\n])")
 _CLAUSE_SPLIT = re.compile(r"(?<=[，,：:])")
-# Generic interrogatives (in addition to the vocabulary's answer-type patterns) that make a clause ask.
-_ASKING = re.compile(r"吗|呢|什么|多少|哪|谁|几|怎么|怎样|如何|是否|能否|可否|会不会|能不能|可不可以|要不要|有没有|是不是|[?？]")
+# Interrogatives that make a clause ask (几 alone does not: 前几天, 几个退休老师 state, they do not ask).
+_ASKING = re.compile(r"吗|呢|什么|多少|哪|谁|几[天日年月次个项条种]?[?？]|怎么|怎样|如何|是否|能否|可否|会不会|能不能|"
+                     r"可不可以|要不要|有没有|是不是|[?？]")
 _ASKING_EN = re.compile(r"\?|^(what|which|who|when|how|is|are|does|do|can|must|should|may)\b", re.I)
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
 _BASELINE_YEAR = re.compile(r"(?:比|较|相比|同比|与|和)\s*((?:19|20)\d{2})\s*年")
@@ -58,10 +59,12 @@ def clean_question(raw) -> tuple[str, list[str]]:
     return text, notes
 
 
-def _asks(clause: str, vocab: Vocabulary, english: bool) -> bool:
+def _asks(clause: str, sentence_asks: bool, english: bool) -> bool:
+    """A clause asks when it carries an interrogative and its sentence ends as a question (or, in a
+    message without any question mark, when it carries one at all)."""
     if english:
         return bool(_ASKING_EN.search(clause.strip()))
-    return bool(_ASKING.search(clause)) or vocab.answer_type(clause) != "open"
+    return sentence_asks and bool(_ASKING.search(clause))
 
 
 def split_parts(text: str, vocab: Vocabulary, english: bool = False) -> tuple[str, list[str]]:
@@ -69,16 +72,18 @@ def split_parts(text: str, vocab: Vocabulary, english: bool = False) -> tuple[st
     a message with one asking clause (or none) is one part: the whole text."""
     if english:
         sentences = [s.strip() for s in re.split(r"(?<=[?.!;])\s+", text) if s.strip()]
-        clauses = [(s, _asks(s, vocab, True)) for s in sentences]
+        clauses = [(s, _asks(s, True, True)) for s in sentences]
     else:
         joiners = "|".join(re.escape(j) for j in vocab.part_joiners)
         t = re.sub(rf"(?<=[，,。；;\s])({joiners})", r"\n\1", text) if joiners else text
+        any_mark = bool(re.search(r"[?？]", t))
         clauses = []
         for sent in _SENTENCE_SPLIT.split(t):
+            sent_asks = not any_mark or bool(re.search(r"[?？]\s*$", sent.strip()))
             for c in _CLAUSE_SPLIT.split(sent):
                 c = c.strip()
                 if c:
-                    clauses.append((c, _asks(c, vocab, False)))
+                    clauses.append((c, _asks(c, sent_asks, False)))
     asking = [c for c, a in clauses if a and content_chars(c) >= MIN_PART_CHARS]
     if len(asking) <= 1:
         return "", [text]

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from policy_assistant.answer.types import Citation, Decision, PartEvidence, Unit
 
-MAX_QUOTES = 3            # quoted sentences under an answered part
+MAX_QUOTES = 4            # quoted sentences under an answered part (the lead included)
 MAX_LIST_ITEMS = 12       # items quoted for a list question
 MAX_RELATED = 3           # passages shown for not_specified / not_found (near-miss lists stay short)
-SUPPORT_RATIO = 0.6       # a further sentence is quoted when its score is at least this share of the best
+SUPPORT_RATIO = 0.6       # a sentence of another passage is quoted when it scores this share of the best
+SAME_PASSAGE_RATIO = 0.3  # … a further sentence of the lead's own passage needs only this share
 MAX_QUOTE_CHARS = 240     # a longer quote is cut around the part that states the answer
 MAX_LIST_CHARS = 700      # a passage that holds the listed items is quoted whole up to this length
 ENUMERATION = re.compile(r"[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]是|[；;].*[；;]|\n\d+[.、]")
@@ -103,9 +104,13 @@ def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
             whole = best.hit.chunk.text.strip()
             return f"根据{label(best.hit)}：\n> {clip(whole, best.text, MAX_LIST_CHARS)} [{cites.mark(best.hit, whole)}]"
     support: list[Unit] = [also] if also is not None else []
+    top = units[0].score
     for u in units[1:]:
-        if len(support) >= MAX_QUOTES - 1 or u.score < SUPPORT_RATIO * best.score:
+        if len(support) >= MAX_QUOTES - 1:
             break
+        same = u.hit.chunk.chunk_id == best.hit.chunk.chunk_id
+        if u.score < (SAME_PASSAGE_RATIO if same else SUPPORT_RATIO) * top:
+            continue
         if u is best or u.text in best.text or any(u.text in s.text or s.text in u.text for s in support):
             continue
         support.append(u)

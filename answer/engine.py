@@ -19,8 +19,8 @@ from policy_assistant.answer.injection import Screen
 from policy_assistant.answer.models import Models, load_models
 from policy_assistant.answer.retrieve import CANDIDATE_HITS, retrieve
 from policy_assistant.answer.stats import CorpusStats
-from policy_assistant.answer.types import Answer, Question
-from policy_assistant.answer.verify import make_consistent
+from policy_assistant.answer.types import Answer, Decision, Question
+from policy_assistant.answer.verify import absent_articles, make_consistent
 
 
 class Assistant:
@@ -45,6 +45,10 @@ class Assistant:
         self.models = models or load_models()
         self._llm = llm_answerer
         self.screen = Screen(retriever.chunks)
+        self._labels: dict[str, set[str]] = {}
+        for c in retriever.chunks:
+            if c.path:
+                self._labels.setdefault(c.doc_id, set()).add(c.path[-1])
 
     @classmethod
     def from_settings(cls, settings) -> Assistant:
@@ -117,14 +121,17 @@ class Assistant:
         hit_lists, qvecs = retrieve(q, self.retriever, k=max(CANDIDATE_HITS, top_k or 0), doc_ids=doc_ids,
                                     doc_types=doc_types, exclude=exclude)
         t2 = time.perf_counter()
+        absent = absent_articles(q, self._labels)
         parts = []
         for part, hits, qvec in zip(q.parts, hit_lists, qvecs, strict=True):
             ev = self.scorer.part_evidence(q, part, self.screen.hits(hits), qvec)
             score_units(ev, self.models)
             d = decide(ev, q, self.models)
             d = make_consistent(ev, d, self.vocab, q)
+            if absent:  # the cited article is not in the document: nothing can answer about it
+                d = Decision("not_found", 1.0, {**d.probabilities, "article_absent": 1.0})
             parts.append((ev, d))
-        note = self._scope_note(q)
+        note = self._scope_note(q, absent)
         text, citations = compose(parts, list_items=self.list_items, note=note)
         status = overall_status([d for _, d in parts])
         main = next((d for _, d in parts if d.status == status), parts[0][1])
@@ -152,7 +159,10 @@ class Assistant:
                           "answer": (t4 - t2) * 1000, "total": (t4 - t0) * 1000}
         return ans
 
-    def _scope_note(self, q: Question) -> str:
+    def _scope_note(self, q: Question, absent: list[str] = ()) -> str:
+        if absent:
+            titles = "、".join(f"《{d['title']}》" for d in self.retriever.documents if d["doc_id"] in q.named_docs)
+            return f"{titles}中没有{'、'.join(absent)}。"
         if q.places:
             return f"这些文件只涉及{self.vocab.home_places[0] if self.vocab.home_places else '本地'}及国家法律法规，没有关于{'、'.join(q.places)}的内容。"
         return ""

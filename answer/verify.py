@@ -130,3 +130,12 @@ def make_consistent(ev, decision, vocab, question=None):
     stating_chunks = {u.hit.chunk.chunk_id for u in ev.units if u.index >= 0 and vocab.states(kind, u.text)}
     ev.units = [u for u in ev.units if u.hit.chunk.chunk_id not in stating_chunks]
     return decision
+
+
+def absent_articles(question, labels_by_doc: dict[str, set[str]]) -> list[str]:
+    """The 第X条 the question cites that the document(s) it names do not contain (an article past the end
+    of a law, or of an incomplete copy). Empty when it names no document or cites no article."""
+    if not question.articles or not question.named_docs:
+        return []
+    have = set().union(*(labels_by_doc.get(d, set()) for d in question.named_docs))
+    return [a for a in question.articles if a not in have]

@@ -27,8 +27,9 @@ from policy_assistant.answer.retrieve import retrieve
 from policy_assistant.answer.types import PartEvidence, Question
 
 STATUSES = ("answered", "not_specified", "not_found")
-TARGET_PRECISION = 0.97   # operating point: the lowest P(answered) threshold whose dev precision stays ≥ this
 FOLDS = 5
+DEV_WEIGHT = 15.0         # a dev question counts this many generated ones: it is the target distribution,
+                          # and there are ~15 times fewer of them (ablation in docs/eval.md)
 C_UNIT = 1.0              # inverse L2 strength (scikit-learn default); features are standardised
 C_STATUS = 1.0
 
@@ -45,6 +46,7 @@ class Example:
     chunk_ids: list[str] = field(default_factory=list)
     mask: list[str] = field(default_factory=list)
     part_status: list[str] = field(default_factory=list)   # per sub-question, when known
+    dev: bool = False                                       # a dev (gold) item: weighted, picks the threshold
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Featurised:
 
 
 def examples_from_gold(items) -> list[Example]:
-    return [Example(id=i.id, q=i.q, status=i.status, facts=[*i.facts, *i.facts_any]) for i in items]
+    return [Example(id=i.id, q=i.q, status=i.status, facts=[*i.facts, *i.facts_any], dev=True) for i in items]
 
 
 def examples_from_synth(rows: list[dict]) -> list[Example]:
@@ -102,24 +104,31 @@ def featurise(assistant, examples: list[Example], progress: Callable[[int, int],
     return out
 
 
-def _fit(X: np.ndarray, y: np.ndarray, C: float, multinomial: bool = False):
+def _fit(X: np.ndarray, y: np.ndarray, C: float, weights: np.ndarray | None = None):
     from sklearn.linear_model import LogisticRegression
 
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    clf = LogisticRegression(C=C, max_iter=2000)
-    clf.fit((X - mean) / scale, y)
+    clf = LogisticRegression(C=C, max_iter=3000)
+    clf.fit((X - mean) / scale, y, sample_weight=weights)
     return clf, mean, scale
 
 
 def _linear(clf, mean, scale, features, classes, interactions=(), meta=None) -> LinearModel:
-    return LinearModel(features=tuple(features), classes=tuple(classes), mean=mean, scale=scale,
-                       coef=np.asarray(clf.coef_, dtype=np.float64), intercept=np.asarray(clf.intercept_, dtype=np.float64),
-                       interactions=tuple(interactions), meta=dict(meta or {}))
+    coef, intercept = np.asarray(clf.coef_, dtype=np.float64), np.asarray(clf.intercept_, dtype=np.float64)
+    if classes[0] != "no" and coef.shape[0] == 1:  # a two-class status fit → the two-row softmax equivalent
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.asarray([-intercept[0] / 2, intercept[0] / 2])
+    return LinearModel(features=tuple(features), classes=tuple(classes), mean=mean, scale=scale, coef=coef,
+                       intercept=intercept, interactions=tuple(interactions), meta=dict(meta or {}))
 
 
-def fit_unit_model(data: list[Featurised]) -> tuple[LinearModel, dict[int, np.ndarray]]:
+def _weights(data: list[Featurised], dev_weight: float) -> np.ndarray:
+    return np.asarray([dev_weight if f.example.dev else 1.0 for f in data])
+
+
+def fit_unit_model(data: list[Featurised], dev_weight: float = 1.0) -> tuple[LinearModel, dict[int, np.ndarray]]:
     """The unit model on all units, plus out-of-fold unit probabilities per example (for the status model)."""
     rows, y, group = [], [], []
     for gi, f in enumerate(data):
@@ -129,62 +138,68 @@ def fit_unit_model(data: list[Featurised]) -> tuple[LinearModel, dict[int, np.nd
                 y.append(lab)
                 group.append(gi)
     X, y, group = np.stack(rows), np.asarray(y), np.asarray(group)
+    w = _weights(data, dev_weight)[group]
     if len(set(y.tolist())) < 2:
         raise ValueError("the training data has no positive (or no negative) units")
     oof = np.zeros(len(y))
-    folds = np.asarray(group) % FOLDS
+    folds = group % FOLDS
     for k in range(FOLDS):
         tr, te = folds != k, folds == k
         if te.any() and len(set(y[tr].tolist())) == 2:
-            clf, mean, scale = _fit(X[tr], y[tr], C_UNIT)
+            clf, mean, scale = _fit(X[tr], y[tr], C_UNIT, w[tr])
             oof[te] = clf.predict_proba((X[te] - mean) / scale)[:, 1]
-    clf, mean, scale = _fit(X, y, C_UNIT)
+    clf, mean, scale = _fit(X, y, C_UNIT, w)
     model = _linear(clf, mean, scale, UNIT_FEATURES, ("no", "yes"), INTERACTIONS,
                     {"n_units": int(len(y)), "n_positive": int(y.sum())})
-    per_example: dict[int, np.ndarray] = {}
-    for gi in np.unique(group):
-        per_example[int(gi)] = oof[group == gi]
-    return model, per_example
+    return model, {int(gi): oof[group == gi] for gi in np.unique(group)}
 
 
-def fit_status_model(data: list[Featurised], unit_scores: dict[int, np.ndarray]) -> LinearModel:
-    rows, y = [], []
+def _status_rows(data: list[Featurised], unit_scores: dict[int, np.ndarray]):
+    """Part-level aggregate rows (units scored with ``unit_scores``), their labels and examples."""
+    rows, y, owner = [], [], []
     for gi, f in enumerate(data):
         scores = iter(unit_scores.get(gi, np.zeros(0)).tolist())
-        q = f.question
         for ev, label in zip(f.parts, f.part_labels, strict=True):
             for u in ev.units:
                 u.score = next(scores, 0.0)
             ev.units.sort(key=lambda u: -u.score)
             if label is None:
                 continue
-            rows.append(expand(aggregate(ev, q), STATUS_FEATURES))
+            rows.append(expand(aggregate(ev, f.question), STATUS_FEATURES))
             y.append(label)
-    X, y = np.stack(rows), np.asarray(y)
-    clf, mean, scale = _fit(X, y, C_STATUS, multinomial=True)
+            owner.append(gi)
+    return np.stack(rows), np.asarray(y), np.asarray(owner)
+
+
+def fit_status_model(data: list[Featurised], unit_scores: dict[int, np.ndarray], dev_weight: float = 1.0
+                     ) -> tuple[LinearModel, dict[int, float]]:
+    """The status model on the part aggregates, plus each example's out-of-fold P(answered) (max over its
+    parts) for choosing the operating point."""
+    X, y, owner = _status_rows(data, unit_scores)
+    w = _weights(data, dev_weight)[owner]
+    oof = np.zeros(len(y))
+    folds = owner % FOLDS
+    for k in range(FOLDS):
+        tr, te = folds != k, folds == k
+        if te.any() and "answered" in set(y[tr].tolist()) and len(set(y[tr].tolist())) >= 2:
+            clf, mean, scale = _fit(X[tr], y[tr], C_STATUS, w[tr])
+            oof[te] = clf.predict_proba((X[te] - mean) / scale)[:, list(clf.classes_).index("answered")]
+    clf, mean, scale = _fit(X, y, C_STATUS, w)
     classes = tuple(str(c) for c in clf.classes_)
-    coef, intercept = np.asarray(clf.coef_), np.asarray(clf.intercept_)
-    if len(classes) == 2:  # binary fit: expand to a two-row softmax equivalent
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.asarray([-intercept[0] / 2, intercept[0] / 2])
-    counts = {c: int((y == c).sum()) for c in classes}
-    return LinearModel(features=STATUS_FEATURES, classes=classes, mean=mean, scale=scale, coef=coef,
-                       intercept=intercept, meta={"n_parts": int(len(y)), "counts": counts})
+    model = _linear(clf, mean, scale, STATUS_FEATURES, classes,
+                    meta={"n_parts": int(len(y)), "counts": {c: int((y == c).sum()) for c in classes}})
+    p_answered: dict[int, float] = {}
+    for gi, p in zip(owner.tolist(), oof.tolist(), strict=True):
+        p_answered[gi] = max(p, p_answered.get(gi, 0.0))
+    return model, p_answered
 
 
-def dev_curve(assistant, items) -> list[tuple[float, str]]:
-    """``(P(answered), gold status)`` for every dev item: the highest P(answered) over its parts."""
-    out = []
-    for item in items:
-        ans = assistant.ask(item.q, explain=True)
-        p = max(part["probabilities"].get("answered", 0.0) for part in ans.explain["parts"])
-        out.append((p, item.status))
-    return out
+def pick_threshold(curve: list[tuple[float, str]], target: float | None = None) -> dict:
+    """The operating point on the precision–recall curve of ``(P(answered), gold status)`` pairs.
 
-
-def pick_threshold(curve: list[tuple[float, str]], target: float = TARGET_PRECISION) -> dict:
-    """The lowest threshold whose precision (share of predicted-answered that are answered) ≥ ``target``,
-    maximising recall; with its precision and recall. Falls back to the best-precision point."""
+    With ``target``: the lowest threshold whose precision (share of predicted-answered that are answered)
+    is ≥ ``target``, maximising recall. Without: the threshold that gets most answered-or-not decisions
+    right. Returns the threshold with its precision, recall and accuracy."""
     pts = sorted({round(p, 4) for p, _ in curve})
     positives = sum(1 for _, s in curve if s == "answered") or 1
     best = None
@@ -192,14 +207,24 @@ def pick_threshold(curve: list[tuple[float, str]], target: float = TARGET_PRECIS
         pred = [(p, s) for p, s in curve if p >= t]
         if not pred:
             continue
-        prec = sum(1 for _, s in pred if s == "answered") / len(pred)
-        rec = sum(1 for _, s in pred if s == "answered") / positives
-        cand = {"threshold": t, "precision": round(prec, 4), "recall": round(rec, 4)}
-        if prec >= target and (best is None or rec > best["recall"]):
+        tp = sum(1 for _, s in pred if s == "answered")
+        right = tp + sum(1 for p, s in curve if p < t and s != "answered")
+        cand = {"threshold": t, "precision": round(tp / len(pred), 4), "recall": round(tp / positives, 4),
+                "accuracy": round(right / len(curve), 4)}
+        if target is not None:
+            if cand["precision"] >= target and (best is None or cand["recall"] > best["recall"]):
+                best = cand
+        elif best is None or cand["accuracy"] > best["accuracy"]:
             best = cand
-    if best is None:
-        best = {"threshold": max(pts) if pts else 0.5, "precision": None, "recall": None}
-    return best
+    return best or {"threshold": max(pts) if pts else 0.5, "precision": None, "recall": None, "accuracy": None}
+
+
+def dev_halves(items) -> tuple[list, list]:
+    """Dev items split by the parity of md5(id): the even half trains, the odd half is held out."""
+    a, b = [], []
+    for it in items:
+        (b if int(hashlib.md5(it.id.encode()).hexdigest(), 16) % 2 else a).append(it)
+    return a, b
 
 
 def sha256_of(*paths: Path) -> str:
@@ -236,11 +261,13 @@ def neutral_models() -> Models:
 
 def calibrate(settings, *, synth_path: Path, train_index_dir: Path, dev_items, out_dir: Path | None = None,
               load_training_corpus=None, progress: Callable[[str], None] = lambda m: None) -> dict:
-    """Train both models on the generated questions, pick the operating point on ``dev_items``, write JSON.
+    """Train both models and pick the operating point; write them as JSON; return a summary.
 
-    ``load_training_corpus(laws_json) -> corpus``: the ingested index laws (documents, chunks, domain
-    terms) the generated questions are answered against; their index is built in ``train_index_dir``.
-    Returns a summary (counts, operating point, hashes)."""
+    Training data: the generated questions (answered against an index of their own laws, built in
+    ``train_index_dir`` from ``load_training_corpus(laws_json)``) plus the even md5 half of ``dev_items``
+    (answered against the configured index, weighted ``DEV_WEIGHT``). The odd half of the dev items is
+    never seen: it is the held-out half the reports show. The operating point maximises right
+    answered-or-not decisions on the out-of-fold P(answered) of the dev training half."""
     import dataclasses
 
     from policy_assistant.answer.engine import Assistant
@@ -251,27 +278,30 @@ def calibrate(settings, *, synth_path: Path, train_index_dir: Path, dev_items, o
     out_dir = Path(out_dir or MODEL_DIR)
     synth_path = Path(synth_path)
     laws_path = synth_path.with_name(synth_path.name + ".laws.json")
-    rows = synth_rows(synth_path)
-    examples = examples_from_synth(rows)
+    examples = examples_from_synth(synth_rows(synth_path))
     train_settings = dataclasses.replace(settings, index_dir=Path(train_index_dir))
     progress(f"training index of the generated questions' laws in {train_index_dir} …")
-    corpus = load_training_corpus(json.loads(laws_path.read_text(encoding="utf-8")))
-    build_index(train_settings, corpus=corpus, lock_wait=3600)
+    build_index(train_settings, corpus=load_training_corpus(json.loads(laws_path.read_text(encoding="utf-8"))),
+                lock_wait=3600)
     trainer = Assistant(HybridRetriever.load(train_settings), train_settings, models=neutral_models())
     progress(f"featurising {len(examples)} generated questions …")
-    data = featurise(trainer, examples, lambda n, total: n % 500 == 0 and progress(f"  {n}/{total}"))
-    unit, oof = fit_unit_model(data)
-    status = fit_status_model(data, oof)
-    models = Models(unit, status)
-    progress(f"operating point on {len(dev_items)} dev questions …")
-    dev = Assistant(HybridRetriever.load(settings), settings, models=models)
-    op = pick_threshold(dev_curve(dev, dev_items))
+    tick = lambda n, total: n % 500 == 0 and progress(f"  {n}/{total}")  # noqa: E731
+    data = featurise(trainer, examples, tick)
+    dev_train, dev_held = dev_halves(dev_items)
+    progress(f"featurising {len(dev_train)} dev questions (the held-out half: {len(dev_held)}) …")
+    dev = Assistant(HybridRetriever.load(settings), settings, models=neutral_models())
+    data += featurise(dev, examples_from_gold(dev_train), tick)
+    unit, oof_units = fit_unit_model(data, DEV_WEIGHT)
+    status, p_answered = fit_status_model(data, oof_units, DEV_WEIGHT)
+    curve = [(p_answered.get(i, 0.0), f.example.status) for i, f in enumerate(data) if f.example.dev]
+    op = pick_threshold(curve)
     status.meta["answered_threshold"] = op["threshold"]
-    meta = {"training_data": str(synth_path.name), "training_sha256": sha256_of(synth_path, laws_path),
-            "vocabulary_sha256": trainer.vocab.sha256, "dev_n": len(dev_items),
-            "operating_point": op, "target_precision": TARGET_PRECISION}
+    meta = {"training_data": synth_path.name, "training_sha256": sha256_of(synth_path, laws_path),
+            "dev_train_ids_sha256": hashlib.sha256("\n".join(sorted(i.id for i in dev_train)).encode()).hexdigest(),
+            "vocabulary_sha256": trainer.vocab.sha256, "dev_train_n": len(dev_train), "dev_held_out_n": len(dev_held),
+            "dev_weight": DEV_WEIGHT, "operating_point": op}
     write_models(unit, status, out_dir, meta)
-    return {"examples": len(examples), "units": unit.meta.get("n_units"), "parts": status.meta.get("n_parts"),
+    return {"examples": len(data), "units": unit.meta.get("n_units"), "parts": status.meta.get("n_parts"),
             "counts": status.meta.get("counts"), **meta}
 
 

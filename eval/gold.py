@@ -23,6 +23,7 @@ from policy_assistant.corpus.text import fold
 
 DEFAULT_GOLD_PATH = Path(__file__).resolve().parent / "gold.jsonl"
 DEFAULT_TEST_PATH = Path(__file__).resolve().parent / "test.jsonl"  # the frozen test split: never tuned on
+DEFAULT_DEV_LONG_PATH = Path(__file__).resolve().parent / "dev_long.jsonl"  # long everyday dev questions
 
 STATUSES = ("answered", "not_specified", "not_found")
 CATEGORIES = (

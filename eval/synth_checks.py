@@ -9,7 +9,8 @@ import re
 import jieba
 
 from policy_assistant.corpus.model import Chunk
-from policy_assistant.corpus.terms import STOP_WORDS, make_tokenizer
+from policy_assistant.corpus.terms import make_tokenizer
+from policy_assistant.corpus.vocabulary import load_vocabulary
 from policy_assistant.eval.synth_templates import NUMBER_UNIT, ORGAN_END, Candidate
 
 jieba.setLogLevel(60)
@@ -65,7 +66,7 @@ class PhraseIndex:
 
 
 # Words that cannot start or end a key phrase (conjunctions, vague modifiers).
-EDGE_WORDS = STOP_WORDS | {"任何", "或者", "以及", "并且", "及其", "其他", "有关", "相关", "等等", "一般", "特别"}
+EDGE_WORDS = load_vocabulary().stop_words | {"任何", "或者", "以及", "并且", "及其", "其他", "有关", "相关", "等等", "一般", "特别"}
 
 
 def _content(tok: str) -> bool:

@@ -69,7 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--n", type=int, default=3000, help="questions to generate when --synth is missing")
     # 25 laws ≈ 1,300 chunks + 3,500 sentences to embed: the training index stays a ~10-minute build on 2 cores
     c.add_argument("--n-index", type=int, default=25, help="laws the generated questions are answered from")
-    c.add_argument("--gold", help="dev questions for the operating point (default: eval/gold.jsonl)")
+    c.add_argument("--gold", help="dev questions (default: eval/gold.jsonl + eval/dev_long.jsonl); their even md5 "
+                                  "half trains and picks the operating point, the odd half stays held out")
     c.set_defaults(func=cmd_calibrate)
 
     f = sub.add_parser("eval-import-feedback", help="draft gold items from the app's feedback log")
@@ -161,13 +162,14 @@ def cmd_eval(args) -> int:
 
 def cmd_calibrate(args) -> int:
     from policy_assistant.eval.calibrate import calibrate, load_laws_corpus
-    from policy_assistant.eval.gold import load_gold
+    from policy_assistant.eval.gold import DEFAULT_DEV_LONG_PATH, load_gold
     from policy_assistant.eval.synth import make_dataset, project_titles, write_dataset
 
     settings = settings_from_args(args)
     data = Path(settings.data_dir) / "train"
     synth = Path(args.synth) if args.synth else data / "synth.jsonl"
     gold = load_gold(args.gold)
+    dev = gold if args.gold else gold + load_gold(DEFAULT_DEV_LONG_PATH)
     if not synth.is_file():
         print(f"generating {args.n} training questions from {args.n_index} other laws into {synth} …", file=sys.stderr)
         items, laws = make_dataset(settings.scale_corpus_dir, project_titles(settings.corpus_dirs), n=args.n,
@@ -175,7 +177,7 @@ def cmd_calibrate(args) -> int:
                                    max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap_chars)
         write_dataset(items, laws, synth)
     summary = calibrate(settings, synth_path=synth, train_index_dir=Path(args.train_index or data / "index"),
-                        dev_items=gold, out_dir=Path(args.out) if args.out else None,
+                        dev_items=dev, out_dir=Path(args.out) if args.out else None,
                         load_training_corpus=lambda laws: load_laws_corpus(laws, settings),
                         progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(json.dumps(summary, ensure_ascii=False, indent=1))
