@@ -15,9 +15,9 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
-from policy_assistant.answer.sentences import split_sentences
 from policy_assistant.answer.types import INSTRUCTION_FLAG, Answer, Citation
 from policy_assistant.corpus.model import Chunk
+from policy_assistant.corpus.text import split_sentences
 from policy_assistant.prompts import load_data
 from policy_assistant.retrieval.types import Hit
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from policy_assistant.answer.sentences import split_sentences
 from policy_assistant.corpus.model import Chunk
+from policy_assistant.corpus.text import split_sentences
 
 ANSWER_TYPES = ("penalty", "who", "when", "number", "definition", "yesno", "list", "open")
 
