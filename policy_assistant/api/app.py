@@ -58,6 +58,7 @@ When the server has an API key, send `Authorization: Bearer <key>`. Errors are
 
 def create_app(settings, holder: AssistantHolder | None = None) -> FastAPI:
     """The API over ``settings.index_dir`` (the Assistant is loaded at startup and after index swaps)."""
+    errors.check_key_setting(settings.api_key)
     holder = holder or AssistantHolder(settings)
     limit = int(settings.api_max_question_chars)
 

@@ -111,6 +111,14 @@ def install(app: FastAPI) -> None:
                                        "InternalError", 500), status_code=500)
 
 
+def check_key_setting(key: str) -> None:
+    """Refuse an api_key no client can send: HTTP header values are ASCII."""
+    if key and not (key.isascii() and key.isprintable() and key.strip() == key and " " not in key):
+        raise ConfigError("api_key must be printable ASCII without spaces (HTTP headers carry only ASCII)",
+                          "set api_key (POLICY_ASSISTANT_API_KEY) to e.g. the output of "
+                          "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+
+
 def key_matches(header: str | None, key: str) -> bool:
     """Constant-time check of an ``Authorization: Bearer <key>`` header."""
     scheme, _, token = (header or "").partition(" ")

@@ -38,6 +38,24 @@ def bind_warning(host: str, api_key: str) -> str | None:
             "set api_key in policy-assistant.toml or POLICY_ASSISTANT_API_KEY")
 
 
+def check_port(host: str, port: int) -> None:
+    """Raise a one-line error when ``host:port`` cannot be listened on (in use, not an address here)."""
+    import errno
+    import socket
+
+    from policy_assistant.core.errors import os_error_fix
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        socket.create_server((host, port), family=family).close()
+    except OSError as exc:
+        fixes = {errno.EADDRINUSE: f"another program listens on port {port}: choose another --port",
+                 errno.EADDRNOTAVAIL: f"{host} is not an address of this machine: use --host 127.0.0.1"}
+        fix = fixes.get(exc.errno or -1) or (f"check the --host name {host!r}" if isinstance(exc, socket.gaierror)
+                                             else os_error_fix(exc, "the port"))
+        raise PolicyAssistantError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", fix) from exc
+
+
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -49,6 +67,10 @@ def run_serve(args: argparse.Namespace) -> int:
         raise PolicyAssistantError(f"--port must be between 1 and 65535 (got {args.port})", "use e.g. --port 8000")
     if args.workers < 1:
         raise PolicyAssistantError(f"--workers must be at least 1 (got {args.workers})", "use --workers 1")
+    from policy_assistant.api.errors import check_key_setting
+
+    check_key_setting(settings.api_key)
+    check_port(args.host, args.port)  # before the index loads, and with a fix instead of uvicorn's exit 1
     warning = bind_warning(args.host, settings.api_key)
     if warning:
         print(warning, file=sys.stderr)
@@ -60,19 +82,13 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"政策助手 API: http://{args.host}:{args.port}  (docs: /docs; Ctrl+C to stop)", file=sys.stderr, flush=True)
     options = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
                "timeout_graceful_shutdown": 10}
-    try:
-        if args.workers == 1:
-            from policy_assistant.api.app import create_app
+    if args.workers == 1:
+        from policy_assistant.api.app import create_app
 
-            uvicorn.run(create_app(settings), **options)
-        else:
-            # worker processes build the app from the environment: hand them the settings resolved here
-            os.environ.update(app_environment(settings))
-            uvicorn.run("policy_assistant.api.app:app_from_environment", factory=True, workers=args.workers,
-                        **options)
-    except OSError as exc:
-        from policy_assistant.core.errors import os_error_fix
-
-        raise PolicyAssistantError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-                                   os_error_fix(exc, "the port")) from exc
+        uvicorn.run(create_app(settings), **options)
+    else:
+        # worker processes build the app from the environment: hand them the settings resolved here
+        os.environ.update(app_environment(settings))
+        uvicorn.run("policy_assistant.api.app:app_from_environment", factory=True, workers=args.workers,
+                    **options)
     return 0
