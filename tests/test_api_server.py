@@ -17,7 +17,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from app_browser import settings_env
+from app_browser import browser_missing_reason, settings_env, wait_for
 
 from policy_assistant.api.launch import running_server
 
@@ -196,6 +196,18 @@ def test_health_docs_and_schema_need_no_key(server):
     assert "/docs-assets/swagger-ui-bundle.js" in page and "cdn." not in page  # served offline
     with urllib.request.urlopen(server.url + "/docs-assets/swagger-ui-bundle.js", timeout=10) as r:
         assert r.status == 200 and len(r.read()) > 100_000
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(browser_missing_reason() is not None, reason=str(browser_missing_reason()))
+def test_docs_page_renders_in_a_browser_without_the_internet(server, browser):
+    """Swagger UI draws every endpoint from the files the server ships (no CDN is reachable here)."""
+    browser.get(server.url + "/docs")
+    paths = wait_for(browser, lambda d: [e.text for e in d.find_elements("css selector", ".opblock-summary-path")
+                                         ] if len(d.find_elements("css selector", ".opblock")) >= 6 else None,
+                     timeout=60, what="the endpoints in Swagger UI")
+    assert {"/v1/ask", "/v1/chat/completions", "/v1/search", "/v1/documents", "/healthz"} <= set(paths)
+    assert "政策助手 API" in browser.find_element("css selector", ".title").text
 
 
 # --------------------------------------------------------------------------- refusals

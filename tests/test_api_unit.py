@@ -50,7 +50,7 @@ def test_holder_loads_a_new_index_version_once_and_keeps_a_good_one_over_a_damag
     from policy_assistant.index.build import build_index
     from policy_assistant.index.store import current_dir
 
-    holder = AssistantHolder(own_index)
+    holder = AssistantHolder(own_index, background=False)
     first = holder.get()
     assert len(first.assistant.retriever.documents) == 20 and holder.loads == 1
     assert holder.get() is first and holder.loads == 1, "no reload while the version is the same"
@@ -71,6 +71,24 @@ def test_holder_loads_a_new_index_version_once_and_keeps_a_good_one_over_a_damag
         f.write('{"damaged": true}\n')
     assert holder.get() is second and holder.get() is second
     assert holder._failed is not None and holder.loads == 2
+
+
+@pytest.mark.slow
+def test_holder_swaps_in_the_background_without_pausing_requests(own_index, tmp_path):
+    """After a build, requests are answered from the old version until the new one is loaded."""
+    import time
+
+    from policy_assistant.index.build import build_index
+
+    holder = AssistantHolder(own_index)
+    first = holder.get()
+    build_index(dataclasses.replace(own_index, corpus_dirs=[_corpus_of(tmp_path, SOME_DOCS)]))
+    t0 = time.perf_counter()
+    assert holder.get() is first and time.perf_counter() - t0 < 0.5  # the load runs in a thread
+    holder.wait_for_reload(120)
+    second = holder.get()
+    assert second.version != first.version and len(second.assistant.retriever.documents) == 3
+    assert holder.loads == 2
 
 
 def test_holder_without_an_index_names_the_fix(tmp_path, built_index):

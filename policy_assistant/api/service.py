@@ -39,17 +39,23 @@ class Loaded:
 class AssistantHolder:
     """The Assistant of this process, replaced when ``index.store.current_version`` changes.
 
-    A version that fails to load (damaged files) is remembered: requests keep the Assistant they had
-    (or get the load error when there is none) instead of retrying the load on every request.
-    ``loader(settings)`` defaults to ``Assistant.from_settings``.
+    The first load happens in the request (or at server start). After a swap, with ``background`` (the
+    default), the new version loads in a thread while requests go on being answered from the old one,
+    each request from one consistent version, so a build causes no pause; without it the request that
+    notices the swap loads it. A version that fails to load (damaged files) is remembered: requests keep
+    the Assistant they had (or get the load error when there is none) and it is not retried on every
+    request. ``loader(settings)`` defaults to ``Assistant.from_settings``.
     """
 
-    def __init__(self, settings, loader: Callable | None = None):
+    def __init__(self, settings, loader: Callable | None = None, *, background: bool = True):
         self.settings = settings
+        self.background = background
         self._loader = loader
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while loading
+        self._start_lock = threading.Lock()  # one background load at a time
         self._loaded: Loaded | None = None
         self._failed: tuple[str, PolicyAssistantError] | None = None
+        self._reloader: threading.Thread | None = None
         self._checker: tuple[str, object] | None = None
         self.loads = 0
 
@@ -64,15 +70,48 @@ class AssistantHolder:
         loaded = self._loaded
         if loaded is not None and loaded.version == version:
             return loaded
+        if loaded is not None and self._known_bad(version):
+            return loaded
+        if loaded is not None and self.background:
+            self._reload_in_background(version)
+            return loaded
         with self._lock:
             loaded = self._loaded
-            if loaded is not None and loaded.version == version:
+            if loaded is not None and (loaded.version == version or self._known_bad(version)):
                 return loaded
-            if self._failed is not None and self._failed[0] == version and version:
-                if loaded is not None:
-                    return loaded
+            if self._known_bad(version) and version:
                 raise self._failed[1]
             return self._load(version, loaded)
+
+    def _known_bad(self, version: str) -> bool:
+        failed = self._failed
+        return failed is not None and failed[0] == version
+
+    def _reload_in_background(self, version: str) -> None:
+        with self._start_lock:
+            if self._reloader is not None and self._reloader.is_alive():
+                return
+            self._reloader = threading.Thread(target=self._background_load, args=(version,),
+                                              name="reload-index", daemon=True)
+            self._reloader.start()
+
+    def _background_load(self, version: str) -> None:
+        try:
+            with self._lock:
+                if self._loaded is None or self._loaded.version != version:
+                    self._load(version, self._loaded)
+        except PolicyAssistantError as exc:  # _load logged it and remembered the version
+            log.debug("background load of %s failed: %s", version, exc)
+        except Exception as exc:  # noqa: BLE001 - a thread must not die silently; requests go on
+            log.error("loading index version %s failed", version, exc_info=exc)
+            self._failed = (version, PolicyAssistantError(f"index version {version} cannot be loaded: {exc}",
+                                                          "see the server log; rebuild the index"))
+
+    def wait_for_reload(self, timeout: float = 120) -> None:
+        """Block until a background load under way has finished (for tests and benchmarks)."""
+        reloader = self._reloader
+        if reloader is not None:
+            reloader.join(timeout)
 
     def _load(self, version: str, previous: Loaded | None) -> Loaded:
         loader = self._loader
@@ -84,12 +123,10 @@ class AssistantHolder:
         try:
             assistant = loader(self.settings)
         except PolicyAssistantError as exc:
-            if not version:  # no index at all: nothing to remember, the next request looks again
-                raise
             self._failed = (version, exc)
             if previous is not None:
                 log.warning("index version %s cannot be loaded (%s); still answering from %s",
-                            version, exc, previous.version)
+                            version or "(none)", exc, previous.version)
                 return previous
             raise
         # labelled with the version read before loading: if a build swapped again meanwhile, the next
