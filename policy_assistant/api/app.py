@@ -175,8 +175,21 @@ def _install_docs(app: FastAPI) -> None:
         return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} — docs", **assets)
 
 
+def log_to_stderr() -> None:
+    """Show the API's own log lines (index loads, skipped versions) beside uvicorn's, once per process."""
+    import logging
+
+    logger = logging.getLogger("policy_assistant")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory`` (``serve --workers N``): settings from the config and environment."""
     from policy_assistant.core.config import load_settings
 
+    log_to_stderr()
     return create_app(load_settings())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 
@@ -59,6 +58,8 @@ def check_port(host: str, port: int) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from policy_assistant.api.app import create_app, log_to_stderr
+    from policy_assistant.api.errors import check_key_setting
     from policy_assistant.cli import settings_from_args
     from policy_assistant.cli.app_cmd import app_environment
 
@@ -67,24 +68,16 @@ def run_serve(args: argparse.Namespace) -> int:
         raise PolicyAssistantError(f"--port must be between 1 and 65535 (got {args.port})", "use e.g. --port 8000")
     if args.workers < 1:
         raise PolicyAssistantError(f"--workers must be at least 1 (got {args.workers})", "use --workers 1")
-    from policy_assistant.api.errors import check_key_setting
-
     check_key_setting(settings.api_key)
     check_port(args.host, args.port)  # before the index loads, and with a fix instead of uvicorn's exit 1
     warning = bind_warning(args.host, settings.api_key)
     if warning:
         print(warning, file=sys.stderr)
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
-    logger = logging.getLogger("policy_assistant")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    log_to_stderr()
     print(f"政策助手 API: http://{args.host}:{args.port}  (docs: /docs; Ctrl+C to stop)", file=sys.stderr, flush=True)
     options = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
                "timeout_graceful_shutdown": 10}
     if args.workers == 1:
-        from policy_assistant.api.app import create_app
-
         uvicorn.run(create_app(settings), **options)
     else:
         # worker processes build the app from the environment: hand them the settings resolved here
