@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "policy_assistant.cli.eval_cmd",
     "policy_assistant.cli.quiz_cmd",
     "policy_assistant.cli.app_cmd",
+    "policy_assistant.cli.serve_cmd",
 ]
 
 

@@ -59,6 +59,12 @@ class Settings:
     # Streamlit app
     app_password: str = ""  # empty = no password
 
+    # HTTP API (`policy-assistant serve`)
+    api_key: str = ""  # empty = no key; else clients send "Authorization: Bearer <key>"
+    api_model: str = "policy-assistant"  # the model name /v1/chat/completions answers as
+    api_max_body_bytes: int = 1_000_000  # larger request bodies get 413
+    api_max_question_chars: int = 1000  # longer questions get 422
+
     config_path: Path | None = None
 
     @property
