@@ -24,6 +24,7 @@ from policy_assistant.corpus.structure import cn_to_int, int_to_cn
 _ARTICLE_NUMBER = re.compile(r"^第([一二三四五六七八九十百千零〇两]+)条$")  # 第X条之一 is an insertion: no number of its own
 _COMPLETE_END = re.compile(r"[。！？!?…][”’」』）)]*$")
 _EFFECTIVE = re.compile(r"(施行|生效)")
+_APPENDIX = re.compile(r"^(附表|附件|附录)")
 MIN_ARTICLES = 3
 
 
@@ -39,6 +40,13 @@ def _ranges(missing: list[int]) -> list[str]:
             out.append(f"第{int_to_cn(start)}条" + (f"至第{int_to_cn(prev)}条" if prev != start else ""))
         start = prev = n
     return out
+
+
+def _own_text(article: Section) -> str:
+    """The article's text without the tables appended after the law's last article (附表一 …)."""
+    lines = article.text.split("\n")
+    cut = next((i for i, ln in enumerate(lines) if i and _APPENDIX.match(ln.strip())), len(lines))
+    return "\n".join(lines[:cut]).rstrip()
 
 
 def check_completeness(root: Section) -> dict | None:
@@ -73,7 +81,7 @@ def check_completeness(root: Section) -> dict | None:
     if missing:
         reasons.append("gap")
         words.append("缺少" + "、".join(_ranges(missing)))
-    if not _COMPLETE_END.search(last.text.rstrip()):
+    if not _COMPLETE_END.search(_own_text(last)):
         reasons.append("truncated")
         words.append(f"{last.label}在句子中间中断")
     if chapters and not any("附则" in c.title.replace(" ", "") for c in chapters) \
