@@ -13,6 +13,7 @@ dropped. Results are cached per file hash (JSON files in the OCR cache folder) b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from policy_assistant.core.errors import CorpusError
 from policy_assistant.corpus.text import clean_line
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,12 @@ def engine():
     global _ENGINE
     with _ENGINE_LOCK:
         if _ENGINE is None:
-            from rapidocr_onnxruntime import RapidOCR
+            try:
+                from rapidocr_onnxruntime import RapidOCR
+            except ImportError as exc:
+                raise CorpusError(f"OCR for scanned pages is not installed ({exc})",
+                                  "install the project's dependencies again: make setup "
+                                  "(or .venv/bin/pip install -e .)") from exc
 
             threads = max(1, min(4, os.cpu_count() or 1))
             _ENGINE = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
@@ -252,4 +259,5 @@ class OcrCache:
             os.replace(tmp, path)
         except OSError as exc:
             log.warning("cannot write the OCR cache %s (%s): OCR runs again next time", path, exc.strerror)
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)

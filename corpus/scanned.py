@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from policy_assistant.core.errors import CorpusError
 from policy_assistant.corpus import ocr
 from policy_assistant.corpus.readers import RawDocument, _clean_lines, _os_error, split_title
 from policy_assistant.corpus.text import join_wrapped_lines
+
+log = logging.getLogger(__name__)
 
 MIN_TEXT_LAYER_CHARS = 20
 NO_TEXT_FIX = ("check that it is a scan of a text page (not a photo or a blank page); scan it again at 300 dpi, "
@@ -54,16 +57,18 @@ def _ocr_pdf_pages(path: Path, data: bytes, indexes: list[int], cache: ocr.OcrCa
     if todo:
         import pypdfium2
 
+        pdf = None
         try:
             pdf = pypdfium2.PdfDocument(data)
+            for n, i in enumerate(todo, start=1):
+                log.info("%s: OCR of page %d (%d of %d)", path.name, i + 1, n, len(todo))
+                done[i] = ocr.ocr_image(ocr.render_pdf_page(pdf, i))
         except pypdfium2.PdfiumError as exc:
             raise CorpusError(f"{path.name}: cannot render the scanned pages ({exc})",
                               "replace it with an intact PDF") from exc
-        try:
-            for i in todo:
-                done[i] = ocr.ocr_image(ocr.render_pdf_page(pdf, i))
         finally:
-            pdf.close()
+            if pdf is not None:
+                pdf.close()
         cache.save(sha, done)
     return {i: done[i] for i in indexes}
 
