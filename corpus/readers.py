@@ -78,7 +78,7 @@ def read_raw(path: Path, ocr_cache: Path | None = None) -> RawDocument:
 
 def sniff(head: bytes) -> str | None:
     """The kind of file its first bytes show (``pdf``, ``png``, ``jpeg``, ``zip``, ``ole`` …), or ``None``."""
-    if b"%PDF-" in head[:1024]:
+    if head.startswith(b"%PDF-"):
         return "pdf"
     return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
 
@@ -90,6 +90,8 @@ def _check_content(path: Path, suffix: str) -> None:
             head = f.read(4096)
     except OSError as exc:
         raise _os_error(path, exc) from exc
+    if suffix == ".pdf" and b"%PDF-" in head[:1024]:
+        return  # readers accept a PDF header after a little junk
     kind = sniff(head)
     if kind is None and suffix not in (".txt", ".md"):
         try:
