@@ -54,6 +54,8 @@ def _new_quiz(corpus, docs) -> None:
     except PolicyAssistantError as exc:
         st.session_state["quiz_error"] = {"message": exc.message, "fix": exc.fix}
         return
+    # the next quiz is a new one unless the trainer sets the seed again (advanced options)
+    st.session_state["quiz_seed"] = (seed + 1) % (10**6 + 1)
     scope = " › ".join(x for x in ((doc.title if doc else "全部文件"), section or "") if x)
     st.session_state[QUIZ_KEY] = {"questions": [q.to_dict() for q in questions], "round": 1, "results": {},
                                   "scope": scope, "seed": seed, "requested": n}
@@ -121,12 +123,14 @@ def _settings_panel(corpus, docs) -> None:
             st.session_state["quiz_section"] = ""
         c2.selectbox("范围：章节", sections, key="quiz_section", format_func=lambda k: k or "全部章节",
                      disabled=doc is None, help="先选一份文件，再选其中的章节")
-        c3, c4, c5 = st.columns([1, 1, 2], vertical_alignment="bottom")
+        c3, c5 = st.columns([1, 2], vertical_alignment="bottom")
         c3.number_input("题目数量", min_value=1, max_value=50, value=10, step=1, key="quiz_n")
-        c4.number_input("随机种子", min_value=0, max_value=10**6, value=7, step=1, key="quiz_seed",
-                        help="同样的范围和种子生成同样的测验")
         c5.button("生成测验", key="quiz_new", type="primary", icon=":material/quiz:", use_container_width=True,
                   on_click=_new_quiz, args=(corpus, docs))
+        with st.expander("高级选项", icon=":material/tune:"):  # trainers only: the same seed, the same quiz
+            st.session_state.setdefault("quiz_seed", 7)
+            st.number_input("随机种子", min_value=0, max_value=10**6, step=1, key="quiz_seed",
+                            help="同样的范围和种子生成同样的测验（培训时可让大家用同一套题）；每生成一次自动加 1")
     err = st.session_state.get("quiz_error")
     if err:
         show_error(err["message"], err.get("fix"))
@@ -151,7 +155,7 @@ def _scoreboard(quiz: dict, questions: list[QuizQuestion]) -> None:
               disabled=not wrong or bool(unanswered), on_click=_retry_wrong,
               help="只保留答错的题目，清空答案后再做一遍")
     if questions and not unanswered and not wrong:
-        st.success("本轮全部答对！可以换一个种子或范围再来一套。", icon=":material/celebration:")
+        st.success("本轮全部答对！点“生成测验”再来一套新题。", icon=":material/celebration:")
 
 
 def _source_html(q: QuizQuestion) -> str:
@@ -213,12 +217,12 @@ def main() -> None:
     _settings_panel(corpus, docs)
     quiz = st.session_state.get(QUIZ_KEY)
     if not quiz:
-        st.info("选择范围、题目数量和随机种子，然后点“生成测验”。", icon=":material/info:")
+        st.info("选择范围和题目数量，然后点“生成测验”。", icon=":material/info:")
         return
     questions = [QuizQuestion.from_dict(d) for d in quiz["questions"]]
     note = f"（该范围只能出 {len(questions)} 题）" if len(questions) < quiz.get("requested", 0) and quiz["round"] == 1 \
         else ""
-    st.subheader(f"{md_text(quiz['scope'])} · 种子 {quiz['seed']} · 第 {quiz['round']} 轮{note}", anchor=False)
+    st.subheader(f"{md_text(quiz['scope'])} · 第 {quiz['round']} 轮{note}", anchor=False)
     _scoreboard(quiz, questions)
     for i, q in enumerate(questions):
         _question(q, i, quiz)

@@ -13,6 +13,7 @@ from streamlit.errors import StreamlitAPIException
 from policy_assistant.app_pages.common import (
     CHAT_PAGE,
     PENDING_QUESTION_KEY,
+    SCOPE_NOTICE_KEY,
     get_settings,
     html_text,
     md_text,
@@ -225,12 +226,21 @@ def _section_html(doc, key: str, query: str) -> str:
 
 
 def _ask(doc, path) -> None:
-    question = ol.ask_about(doc, path)
-    st.session_state[PENDING_QUESTION_KEY] = question
+    if not path:
+        # A whole document has no one passage that answers "what is it about": the chat would quote
+        # its first item as if it were a summary. Scope the chat to the document and let the user ask.
+        for key, value in (("scope", "指定文件"), ("scope_doc", doc.doc_id)):
+            st.session_state[key] = st.session_state[f"keep_{key}"] = value
+        st.session_state[SCOPE_NOTICE_KEY] = f"检索范围已设为《{doc.title}》。请输入关于这份文件的问题，例如它规定了哪些要求、由谁负责。"
+        message = f"已把问答的检索范围设为《{doc.title}》，请在「问答」页面输入问题。"
+    else:
+        question = ol.ask_about(doc, path)
+        st.session_state[PENDING_QUESTION_KEY] = question
+        message = f"问题已准备好：“{question}”。请打开「问答」页面查看回答。"
     try:
         st.switch_page(CHAT_PAGE)
     except StreamlitAPIException:  # the page runs on its own (tests, `streamlit run app_pages/reader.py`)
-        st.info(md_text(f"问题已准备好：“{question}”。请打开「问答」页面查看回答。"), icon=":material/forum:")
+        st.info(md_text(message), icon=":material/forum:")
 
 
 def _section_view(corpus, doc, outline, key: str, query: str) -> None:
@@ -244,7 +254,8 @@ def _section_view(corpus, doc, outline, key: str, query: str) -> None:
               on_click=_select, args=(corpus, doc.doc_id, prev.key if prev else ""), use_container_width=True)
     c2.button("下一节", key="reader_next", icon=":material/arrow_forward:", disabled=nxt is None,
               on_click=_select, args=(corpus, doc.doc_id, nxt.key if nxt else ""), use_container_width=True)
-    if c3.button("就此节提问", key="reader_ask", icon=":material/forum:", type="primary", use_container_width=True):
+    if c3.button("就此节提问" if path else "就此文件提问", key="reader_ask", icon=":material/forum:", type="primary",
+                 use_container_width=True, help=None if path else "把问答的检索范围设为这份文件"):
         _ask(doc, path)
     st.markdown(_section_html(doc, key, query), unsafe_allow_html=True)
 
