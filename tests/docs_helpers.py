@@ -91,11 +91,7 @@ def docs_settings(tmp: Path, **overrides):
     """Settings over a small corpus in ``tmp/corpus`` with index, uploads, registry and logs in ``tmp``."""
     from conftest import make_settings
 
-    corpus = small_corpus(Path(tmp) / "corpus")
-    paths = {"uploads_dir": str(Path(tmp) / "data" / "uploads"),
-             "documents_db": str(Path(tmp) / "data" / "documents.sqlite3"),
-             "conversations_db": str(Path(tmp) / "data" / "conversations.sqlite3")}
-    return make_settings(tmp, corpus_dirs=[corpus], **{**paths, **overrides})
+    return make_settings(tmp, corpus_dirs=[small_corpus(Path(tmp) / "corpus")], **overrides)
 
 
 def folder_snapshot(folder: Path) -> dict[str, bytes]:
