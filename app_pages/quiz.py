@@ -12,6 +12,7 @@ from streamlit.errors import StreamlitAPIException
 from policy_assistant.app_pages.common import READER_PAGE, get_settings, html_text, md_text, show_error
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.training import outline as ol
+from policy_assistant.training.model import BLANK
 from policy_assistant.training.quiz import TYPE_LABELS, QuizQuestion, check_answer, generate_quiz
 
 QUIZ_KEY, SCORE_KEY = "quiz", "quiz_score"
@@ -21,6 +22,8 @@ LETTERS = "ABCDEFGH"
 CSS = """
 <style>
 .pa-q {line-height: 1.8; font-size: 1.02rem; margin-bottom: .3rem;}
+.pa-blank {display: inline-block; min-width: 3.2em; height: 1.1em; border-bottom: 2px solid #2e7d32;
+            margin: 0 .2rem; vertical-align: text-bottom;}
 .pa-src {line-height: 1.75; border-left: 3px solid #2e7d32; padding: .15rem 0 .15rem .8rem; color: #333;}
 .pa-src mark {background: #ffe98a; color: inherit; padding: 0 .1rem; border-radius: 3px;}
 </style>
@@ -158,6 +161,15 @@ def _scoreboard(quiz: dict, questions: list[QuizQuestion]) -> None:
         st.success("本轮全部答对！点“生成测验”再来一套新题。", icon=":material/celebration:")
 
 
+BLANK_HTML = '<span class="pa-blank" role="img" aria-label="空格"></span>'
+
+
+def question_html(question: str) -> str:
+    """The question as escaped HTML with each blank (``___``) drawn as an underlined gap: the escaped
+    underscores (``&#95;``) were shown literally by some renderers, an empty styled span cannot be."""
+    return BLANK_HTML.join(html_text(part) for part in question.split(BLANK))
+
+
 def _source_html(q: QuizQuestion) -> str:
     text = q.source_text
     ev = q.evidence if q.evidence and q.evidence in text else ""
@@ -180,7 +192,7 @@ def _question(q: QuizQuestion, i: int, quiz: dict) -> None:
     result = quiz["results"].get(q.qid)
     with st.container(border=True, key=f"q_{rnd}_{i}"):
         st.caption(f"第 {i + 1} 题 · {TYPE_LABELS.get(q.type, q.type)} · {md_text(q.doc_title)}")
-        st.markdown(f'<div class="pa-q">{html_text(q.question)}</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="pa-q">{question_html(q.question)}</div>', unsafe_allow_html=True)
         key = f"qa_{rnd}_{q.qid}"
         if q.type == "true_false":
             st.radio("你的判断", q.choices, index=None, key=key, horizontal=True, label_visibility="collapsed",
