@@ -98,3 +98,25 @@ def docs_settings(tmp: Path, **overrides):
 def folder_snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below ``folder`` with its bytes (to show a folder was not touched)."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def make_scanned_pdf(title: str, articles: list[tuple[str, str]]) -> bytes | None:
+    """A PDF with no text layer: the text rendered to an image with a Noto CJK font (None without the font)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    fonts = sorted(Path("/usr/share/fonts").rglob("Noto*CJK*Regular*.tt[cf]"))
+    if not fonts:
+        return None
+    font = ImageFont.truetype(str(fonts[0]), 28)
+    lines = [title] + [f"{label} {text}" for label, text in articles]
+    img = Image.new("RGB", (1240, 120 + 60 * len(lines) * 2), "white")
+    draw = ImageDraw.Draw(img)
+    y = 60
+    for line in lines:
+        while line:
+            draw.text((60, y), line[:38], font=font, fill="black")
+            line, y = line[38:], y + 50
+        y += 10
+    buf = io.BytesIO()
+    img.save(buf, format="PDF", resolution=150)
+    return buf.getvalue()

@@ -31,12 +31,8 @@ def _by(css):
 
 
 def _button(driver, text: str):
-    try:
-        return wait_for(driver, lambda d: next((b for b in d.find_elements(*_by("button"))
-                                                if text in b.text and b.is_enabled()), None), 60, f"button {text}")
-    except AssertionError:
-        driver.save_screenshot("/tmp/button_fail.png")
-        raise
+    return wait_for(driver, lambda d: next((b for b in d.find_elements(*_by("button"))
+                                            if text in b.text and b.is_enabled()), None), 60, f"button {text}")
 
 
 def _text(driver) -> str:
@@ -53,7 +49,6 @@ def _choose(driver, label_part: str, option_part: str) -> None:
         box = wait_for(driver, lambda d: next((s for s in d.find_elements(*_by('[data-testid="stSelectbox"]'))
                                                if label_part in s.text), None), 30, "selectbox")
     except AssertionError:
-        driver.save_screenshot("/tmp/choose_fail.png")
         raise AssertionError(f"no selectbox {label_part!r} in: {_text(driver)[:3000]}") from None
     from selenium.webdriver.common.keys import Keys
 
@@ -67,7 +62,6 @@ def _choose(driver, label_part: str, option_part: str) -> None:
         wait_for(driver, lambda d: any(label_part in s.text and option_part in (s.text + _value(s))
                                        for s in d.find_elements(*_by('[data-testid="stSelectbox"]'))), 30, "selection")
     except AssertionError:
-        driver.save_screenshot("/tmp/choose_fail.png")
         raise AssertionError(f"not selected: {[s.text for s in driver.find_elements(*_by('[data-testid=stSelectbox]'))]}") from None
 
 
@@ -94,7 +88,6 @@ def _upload(driver, index: int, path, expect: str) -> None:
             return _wait_text(driver, expect, 90 * attempt)
         except AssertionError:
             if attempt == 2:
-                driver.save_screenshot("/tmp/upload_fail.png")
                 raise
 
 

@@ -305,3 +305,20 @@ def test_an_update_killed_half_way_leaves_the_last_index_serving_and_can_be_retr
     assert result.doc_ids == ["湖泊"] and result.notes and result.report.added_docs == ["湖泊"]
     assert _retriever(settings, emb).search(QUESTION, k=1)[0].chunk.doc_id == "湖泊"
     assert sorted(p.name for p in Path(settings.uploads_dir).iterdir() if not p.name.startswith(".")) == ["湖泊.docx"]
+
+
+@pytest.mark.skipif(".png" not in readers.SUPPORTED_SUFFIXES,
+                    reason="scanned PDFs and images need OCR in the corpus readers (issue 13 item 2, another "
+                           "branch); this runs once readers.SUPPORTED_SUFFIXES includes .png")
+def test_a_scanned_pdf_upload_is_read_through_ocr(env):
+    from docs_helpers import make_scanned_pdf
+
+    settings, manager, emb = env
+    data = make_scanned_pdf(*NEW_REGULATION)
+    if data is None:
+        pytest.skip("no Noto CJK font to render the scan with (apt-get install fonts-noto-cjk)")
+    pv = manager.preview("扫描件.pdf", data)
+    assert pv.ok, (pv.error, pv.fix)
+    assert [h for _, h in pv.outline] == ["第一条", "第二条", "第三条"]
+    manager.accept([pv], "张三")
+    assert _retriever(settings, emb).search(QUESTION, k=1)[0].chunk.doc_id == "扫描件"

@@ -34,10 +34,8 @@ def app_env(built_index, monkeypatch):
 
 def _run(path: str, **params) -> AppTest:
     at = AppTest.from_file(path, default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
+    at.query_params.update(params)
+    assert not at.run().exception, at.exception
     return at
 
 
