@@ -21,6 +21,7 @@ from policy_assistant.app_pages.common import (
 )
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.corpus.model import BREADCRUMB_SEP
+from policy_assistant.corpus.registry import STATUS_LABELS_ZH, read_statuses
 from policy_assistant.training import outline as ol
 
 DOC_KEY, SECTION_KEY, QUERY_KEY, ALL_KEY = "reader_doc", "reader_section", "reader_q", "reader_search_all"
@@ -104,6 +105,15 @@ def _apply_deep_link(corpus) -> None:
         st.session_state[QUERY_KEY] = qp.get("q")
 
 
+def _status_labels(settings) -> dict[str, str]:
+    """``（已废止/旧版）`` / ``（已停用）`` for documents the 文件管理 page took out of answers."""
+    try:
+        statuses = read_statuses(settings.documents_db)
+    except PolicyAssistantError:
+        return {}
+    return {d: f"（{STATUS_LABELS_ZH[s]}）" for d, s in statuses.items() if s in ("superseded", "disabled")}
+
+
 def _on_doc_change(corpus) -> None:
     _select(corpus, st.session_state[DOC_KEY], "")
 
@@ -113,8 +123,9 @@ def _on_doc_change(corpus) -> None:
 
 def _sidebar(corpus, docs, doc, outline, current: str) -> None:
     with st.sidebar:
+        labels = _status_labels(get_settings())
         st.selectbox("文件", [d.doc_id for d in docs], key=DOC_KEY,
-                     format_func=lambda i: next(d.title for d in docs if d.doc_id == i),
+                     format_func=lambda i: next(d.title for d in docs if d.doc_id == i) + labels.get(i, ""),
                      on_change=_on_doc_change, args=(corpus,))
         st.caption("目录")
         st.button("▸ 全文" if not current else "全文", key="ol_all", type="tertiary",
