@@ -15,7 +15,8 @@ from policy_assistant.app_pages.common import get_settings, md_text, preload_ass
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.corpus.registry import STATUS_LABELS_ZH
 from policy_assistant.corpus.uploads import UPLOAD_SUFFIXES, discard_staged
-from policy_assistant.index.manage import DocumentManager, UpdateRunner
+from policy_assistant.index.manage import DocumentManager
+from policy_assistant.index.updates import UpdateRunner
 
 PREVIEWS_KEY, UPLOADER_KEY, NOTICE_KEY = "manage_previews", "manage_uploader_n", "manage_notice"
 ACTION_LABELS = {"upload": "上传", "replace": "替换为新版本", "disable": "停用", "enable": "启用", "delete": "删除",

@@ -34,7 +34,8 @@ from policy_assistant.index import store
 from policy_assistant.index.build import build_index
 from policy_assistant.index.freshness import FreshnessChecker
 from policy_assistant.index.lock import BuildLock
-from policy_assistant.index.manage import LOCK_NAME, DocumentManager, UpdateProgress, UpdateRunner
+from policy_assistant.index.manage import LOCK_NAME, DocumentManager
+from policy_assistant.index.updates import UpdateProgress, UpdateRunner
 from policy_assistant.retrieval.search import HybridRetriever
 
 TESTS = Path(__file__).resolve().parent
