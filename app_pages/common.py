@@ -256,12 +256,26 @@ def _freshness_checker(cache_key: str, corpus_dirs: tuple[str, ...], _manifest: 
     return FreshnessChecker(_manifest, corpus_dirs, documents_db=documents_db)
 
 
+@st.cache_resource(show_spinner=False)
+def update_runner():
+    """The one background updater of document changes in this server process (文件管理; all sessions)."""
+    from policy_assistant.index.updates import UpdateRunner
+
+    return UpdateRunner()
+
+
 def stale_index_notice(settings: Settings, assistant) -> None:
     """A visible notice when documents were added, changed or removed since the index was built.
 
     The check is one ``stat()`` per corpus file (hashing only files whose size/mtime changed) and its
-    result is reused for two seconds, so it runs on every page run without slowing answers down.
+    result is reused for two seconds, so it runs on every page run without slowing answers down. While
+    an administrator's change is being indexed, a short note says so instead (answers come from the
+    last good index until the new one is ready).
     """
+    job = update_runner().job
+    if job is not None and job.running:
+        st.caption(f":material/sync: 文件正在更新（{md_text(job.who)}：{job.label}），完成后自动使用新索引。")
+        return
     from policy_assistant.corpus.uploads import source_dirs
 
     manifest = getattr(retriever_of(assistant), "manifest", None) or {}

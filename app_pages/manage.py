@@ -11,23 +11,22 @@ from __future__ import annotations
 import streamlit as st
 
 from policy_assistant.app_pages.auth import admin_gate
-from policy_assistant.app_pages.common import get_settings, md_text, preload_assistant, show_error
+from policy_assistant.app_pages.common import (
+    get_settings,
+    md_text,
+    preload_assistant,
+    show_error,
+    update_runner,
+)
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.corpus.registry import STATUS_LABELS_ZH
 from policy_assistant.corpus.uploads import UPLOAD_SUFFIXES, discard_staged
 from policy_assistant.index.manage import DocumentManager
-from policy_assistant.index.updates import UpdateRunner
 
 PREVIEWS_KEY, UPLOADER_KEY, NOTICE_KEY = "manage_previews", "manage_uploader_n", "manage_notice"
 ACTION_LABELS = {"upload": "上传", "replace": "替换为新版本", "disable": "停用", "enable": "启用", "delete": "删除",
                  "update": "更新索引"}
 STAGE_ZH = {"prepare": "准备", "embed": "计算段落向量", "bm25": "建立关键词索引", "write": "写入索引文件"}
-
-
-@st.cache_resource(show_spinner=False)
-def update_runner() -> UpdateRunner:
-    """The one background updater of this server process (shared by every session)."""
-    return UpdateRunner()
 
 
 def _manager(settings) -> DocumentManager:
