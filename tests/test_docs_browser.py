@@ -152,9 +152,18 @@ def test_admin_walk_in_a_real_browser(tmp_path, browser):
         d.get(url + "manage")
         _login(d)
         _choose(d, "选择文件", "示例湖泊蓝藻防控办法（有效）")
-        confirm = wait_for(d, lambda d: next((c for c in d.find_elements(*_by('[data-testid="stCheckbox"]'))
-                                               if "确认删除" in c.text), None), 30, "confirm box")
-        d.execute_script("arguments[0].click();", confirm.find_element(*_by('input[type="checkbox"]')))
+        def confirm_box(d):  # the box of the selected upload (a folder document's box is disabled)
+            box = next((c for c in d.find_elements(*_by('[data-testid="stCheckbox"]')) if "确认删除" in c.text), None)
+            field = box.find_element(*_by('input[type="checkbox"]')) if box else None
+            return field if field is not None and field.is_enabled() else None
+
+        def confirmed(d):
+            field = confirm_box(d)
+            if field is not None and not field.is_selected():
+                d.execute_script("arguments[0].click();", field)
+            return field is not None and field.is_selected()
+
+        wait_for(d, confirmed, 60, "confirm box ticked")
         _button(d, "删除").click()
         wait_for(d, lambda d: "删除文件”已完成" in _text(d), 180, "delete finished")
         time.sleep(0.5)
