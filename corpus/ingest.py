@@ -311,7 +311,10 @@ def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60, *,
 
 
 def corpus_from_settings(settings) -> CorpusResult:
-    """:func:`load_corpus` of the configured folders, chunking and ``allow_missing_corpus``."""
-    return load_corpus(list(settings.corpus_dirs), settings.chunk_max_chars, settings.chunk_overlap_chars,
+    """:func:`load_corpus` of the configured folders plus the app's uploads folder, with the configured
+    chunking and ``allow_missing_corpus``."""
+    from policy_assistant.corpus.uploads import source_dirs
+
+    return load_corpus(source_dirs(settings), settings.chunk_max_chars, settings.chunk_overlap_chars,
                        allow_missing=bool(getattr(settings, "allow_missing_corpus", False)),
                        ocr_cache=getattr(settings, "ocr_cache_dir", None))

@@ -29,6 +29,7 @@ from policy_assistant.core.errors import (
     StorageError,
     os_error_fix,
 )
+from policy_assistant.corpus.registry import read_registry, version_info
 from policy_assistant.index import store
 from policy_assistant.index.bm25 import build_bm25, save_bm25
 from policy_assistant.index.embedders import Embedder, make_embedder
@@ -53,6 +54,7 @@ class BuildReport:
     added_docs: list[str] = field(default_factory=list)
     changed_docs: list[str] = field(default_factory=list)
     removed_docs: list[str] = field(default_factory=list)
+    status_changed_docs: list[str] = field(default_factory=list)  # active / superseded / disabled changed
     full_rebuild: bool = True
     reason: str = ""  # why the previous index could not be reused (empty when it was)
     seconds_total: float = 0.0
@@ -217,16 +219,21 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         per_doc: dict[str, int] = {}
         for c in chunks:
             per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
+        registry = read_registry(getattr(settings, "documents_db", None))  # 文件管理: status and versions
         for d in corpus.documents:
             meta = d.to_meta()
             meta["n_chunks"] = per_doc.get(d.doc_id, 0)
+            meta.update(version_info(registry.get(d.doc_id)))
             documents.append(meta)
             doc_entries[d.doc_id] = {"title": d.title, "file": d.file, "doc_type": d.doc_type,
-                                     "content_hash": d.content_hash, "n_chunks": meta["n_chunks"]}
+                                     "content_hash": d.content_hash, "n_chunks": meta["n_chunks"],
+                                     "status": meta["status"]}
         added = sorted(set(doc_entries) - set(old_docs))
         removed = sorted(set(old_docs) - set(doc_entries))
         changed = sorted(k for k in set(doc_entries) & set(old_docs)
                          if doc_entries[k]["content_hash"] != old_docs[k].get("content_hash"))
+        status_changed = sorted(k for k in set(doc_entries) & set(old_docs)
+                                if doc_entries[k]["status"] != old_docs[k].get("status", "active"))
 
         tmp = None
         try:
@@ -248,6 +255,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                          "tokenizer": "jieba + domain_terms.txt", "tokenizer_fingerprint": tokenizer_fp},
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "corpus_dirs": [str(p) for p in settings.corpus_dirs],
+                "uploads_dir": str(getattr(settings, "uploads_dir", "") or ""),
                 "n_documents": len(documents),
                 "n_chunks": len(chunks),
                 "documents": doc_entries,
@@ -275,7 +283,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         index_dir=index_dir, embedder=embedder.name, dim=embedder.dim,
         n_documents=len(documents), n_chunks=len(chunks), n_embedded=n_embedded,
         n_reused=len(chunks) - sum(1 for c in chunks if c.content_hash in fresh),
-        added_docs=added, changed_docs=changed, removed_docs=removed,
+        added_docs=added, changed_docs=changed, removed_docs=removed, status_changed_docs=status_changed,
         full_rebuild=not reuse, reason=reason,
         seconds_total=time.perf_counter() - t0, seconds_ingest=t_ingest, seconds_embed=t_embed,
         seconds_bm25=t_bm25, seconds_write=t_write, size_bytes=store.folder_size(version_dir),

