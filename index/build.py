@@ -34,6 +34,7 @@ from policy_assistant.index import store
 from policy_assistant.index.bm25 import build_bm25, save_bm25
 from policy_assistant.index.embedders import Embedder, make_build_embedder
 from policy_assistant.index.lock import BuildLock
+from policy_assistant.index.milvus_store import store_kind
 
 # progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
 Progress = Callable[[str, int, int], None]
@@ -180,7 +181,12 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
     ``CorpusResult``-like object with ``documents``, ``chunks``, ``domain_terms``, ``warnings``) and
     ``tokenizer_factory`` (``domain_terms -> tokenize``) replace the configured ones, e.g. in tests.
     Raises :class:`IndexLockedError` if another build holds the lock (``lock_wait`` seconds to wait).
+    ``store = "milvus"`` builds into Milvus instead (index/milvus_build.py).
     """
+    if store_kind(settings) == "milvus":
+        from policy_assistant.index.milvus_build import build_milvus
+
+        return build_milvus(settings, progress, full=full, embedder=embedder, corpus=corpus, lock_wait=lock_wait)
     t0 = time.perf_counter()
     index_dir = Path(settings.index_dir)
     store.claim(index_dir)

@@ -34,6 +34,7 @@ from policy_assistant.core.errors import CorpusError, QuestionError
 from policy_assistant.corpus.model import DOC_TYPES, Chunk
 from policy_assistant.index.bm25 import bm25_scores, load_bm25
 from policy_assistant.index.embedders import Embedder, make_embedder
+from policy_assistant.index.milvus_store import store_kind
 from policy_assistant.retrieval.expand import (
     article_labels,
     expand_bm25_query,
@@ -51,7 +52,8 @@ class HybridRetriever:
     def __init__(self, *, chunks: list[Chunk], documents: list[dict], manifest: dict, faiss_index,
                  vectors: np.ndarray, bm25, embedder: Embedder, tokenize: Callable[[str], list[str]],
                  candidate_k: int = 30, rrf_k: int = 60, top_k: int = 5,
-                 dense_weight: float = 1.0, bm25_weight: float = 1.0, path: Path | None = None):
+                 dense_weight: float = 1.0, bm25_weight: float = 1.0, path: Path | None = None,
+                 units: np.ndarray | None = None, unit_offsets: np.ndarray | None = None):
         self.chunks = chunks
         self.documents = documents
         self.manifest = manifest
@@ -78,6 +80,9 @@ class HybridRetriever:
         self._bm25_model = bm25
         self._doc_ids = np.array([c.doc_id for c in chunks], dtype=object)
         self._doc_types = np.array([c.doc_type for c in chunks], dtype=object)
+        self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self._units = units
+        self._unit_offsets = unit_offsets
 
     @classmethod
     def load(cls, settings, *, embedder: Embedder | None = None,
@@ -85,7 +90,12 @@ class HybridRetriever:
         """Load ``settings.index_dir``; raises IndexMissingError / IndexMismatchError / IndexCorruptError.
 
         The configured embedder must be the one the index was built with (name and dimension).
+        ``store = "milvus"`` loads a :class:`~retrieval.milvus_search.MilvusRetriever` instead.
         """
+        if cls is HybridRetriever and store_kind(settings) == "milvus":
+            from policy_assistant.retrieval.milvus_search import MilvusRetriever
+
+            return MilvusRetriever.load(settings, embedder=embedder, tokenizer_factory=tokenizer_factory)
         from policy_assistant.index.embedders import embedder_name
         from policy_assistant.index.store import check_embedder, load_version, read_current, read_manifest
 
@@ -109,6 +119,19 @@ class HybridRetriever:
                    tokenize=tokenizer_factory(stored.domain_terms),
                    candidate_k=settings.candidate_k, rrf_k=settings.rrf_k, top_k=settings.top_k,
                    dense_weight=settings.dense_weight, bm25_weight=settings.bm25_weight, path=index_dir)
+
+    def unit_vectors(self, chunk: Chunk, texts: list[str]) -> np.ndarray | None:
+        """The stored vectors of ``chunk``'s evidence units (``texts`` as split by corpus.text.split_units),
+        or None when the index has none or the split differs."""
+        if self._units is None:
+            return None
+        i = self._row.get(chunk.chunk_id)
+        if i is None:
+            return None
+        a, b = int(self._unit_offsets[i]), int(self._unit_offsets[i + 1])
+        if b - a != len(texts):
+            return None
+        return self._units[a:b].astype(np.float32)
 
     # ---- filters -------------------------------------------------------------------------------
 
@@ -166,13 +189,24 @@ class HybridRetriever:
         order = positive[np.lexsort((positive, -scores[positive]))]
         return order, scores
 
+    def _dense_scores(self, cand: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """Cosine of every candidate row (a store without vectors in memory fetches them)."""
+        return self._vectors[cand] @ qvec
+
+    def _bm25_scores(self, cand: np.ndarray, bm25_all) -> np.ndarray:
+        """BM25 score of every candidate row; ``bm25_all`` is what :meth:`_bm25_candidates` returned."""
+        return bm25_all[cand]
+
     def search(self, query: str, k: int | None = None, doc_ids: Iterable[str] | None = None,
-               doc_types: Iterable[str] | None = None, mode: str = "hybrid") -> list[Hit]:
+               doc_types: Iterable[str] | None = None, mode: str = "hybrid", *, qvec: np.ndarray | None = None,
+               exclude: Iterable[str] | None = None) -> list[Hit]:
         """The ``k`` best chunks for ``query`` (normalised: 繁→简, full-width→half-width, spaces).
 
         ``doc_ids`` (ids, titles or unique parts of titles) and ``doc_types`` restrict the search.
         ``mode``: ``"hybrid"`` (fusion of both), ``"dense"`` or ``"bm25"``. ``Hit.score`` is the fused
         score in hybrid mode, the cosine similarity in dense mode and the BM25 score in bm25 mode.
+        ``qvec``: the query's vector when the caller embedded it already (several queries in one batch);
+        ``exclude``: chunk ids never returned (e.g. a passage held out when generating training data).
         """
         from policy_assistant.corpus.text import check_question_text, normalize_query
 
@@ -186,15 +220,22 @@ class HybridRetriever:
         if k <= 0 or not self.chunks:
             return []
         mask = self._mask(doc_ids, doc_types)
+        if exclude:
+            rows = [self._row[c] for c in exclude if c in self._row]
+            if rows:
+                mask = np.ones(len(self.chunks), dtype=bool) if mask is None else mask.copy()
+                mask[rows] = False
         if mask is not None and not mask.any():
             return []
         n_cand = min(max(self.candidate_k, k), len(self.chunks))
 
-        qvec = None
         dense_ids = np.zeros(0, dtype=np.int64)
         if mode in ("hybrid", "dense"):
-            qvec = self.embedder.embed_queries([q])[0]
+            if qvec is None:
+                qvec = self.embedder.embed_queries([q])[0]
             dense_ids, _ = self._dense_candidates(qvec, n_cand, mask)
+        else:
+            qvec = None
         bm25_ids, bm25_all = (np.zeros(0, dtype=np.int64), None)
         if mode in ("hybrid", "bm25"):
             bq = expand_bm25_query(q) if self.expand else q
@@ -216,8 +257,8 @@ class HybridRetriever:
         if not candidates:
             return []
         cand = np.array(candidates, dtype=np.int64)
-        dense_scores = self._vectors[cand] @ qvec if qvec is not None else None
-        bm25_scores_c = bm25_all[cand] if bm25_all is not None else None
+        dense_scores = self._dense_scores(cand, qvec) if qvec is not None else None
+        bm25_scores_c = self._bm25_scores(cand, bm25_all) if bm25_all is not None else None
 
         if mode == "dense":
             fused = dense_scores
