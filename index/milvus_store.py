@@ -89,6 +89,10 @@ def connect(settings):
         # Lite (no server-side timestamp): noise for users
         logging.getLogger("pymilvus").setLevel(logging.ERROR)
         logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
+        if local:  # Milvus Lite analyses text with the process-wide Python jieba, which logs its start-up
+            import jieba
+
+            jieba.setLogLevel(60)
         if local:
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
         token_env = getattr(settings, "milvus_token_env", "") or ""
