@@ -3,8 +3,8 @@
     nice -n 10 .venv/bin/python benchmarks/bench_tokenize.py                 # both engines + agreement
     nice -n 10 .venv/bin/python benchmarks/bench_tokenize.py --engines rjieba --repeats 3
 
-For each tokenizer engine (``jieba`` = before, ``rjieba`` = after), in a fresh process each so RSS is
-its own: ingest + tokenise + bm25s index time, RSS, and query p50/p95 (tokenise + score all + top 30)
+For each tokenizer engine (``jieba`` = the reference, ``rjieba`` = the default) and number of
+tokenising processes (``corpus.terms.tokenize_parallel``), in a fresh process each so RSS is its own: ingest + tokenise + bm25s index time, RSS, and query p50/p95 (tokenise + score all + top 30)
 over 100 questions; medians over ``--repeats`` runs. Then the token agreement of rjieba with jieba
 (same domain dictionary) over ``--sample`` chunks (0 = all 69k): share of tokens equal (multiset
 intersection / longer list) and share of chunks with identical token lists.
@@ -33,12 +33,12 @@ def load_scale():
     return load_corpus(sorted({p.parent for p in SCALE.rglob("*") if p.is_file()}))
 
 
-def one_run(engine: str) -> dict:
+def one_run(engine: str, workers: int = 1) -> dict:
     """Ingest + tokenise + index + queries in this process; returns the numbers as a dict."""
     import numpy as np
     import psutil
 
-    from policy_assistant.corpus.terms import make_tokenizer
+    from policy_assistant.corpus.terms import make_tokenizer, tokenize_parallel
     from policy_assistant.index.bm25 import bm25_scores, build_bm25
 
     t0 = time.perf_counter()
@@ -46,7 +46,10 @@ def one_run(engine: str) -> dict:
     t_ingest = time.perf_counter() - t0
     t1 = time.perf_counter()
     tok = make_tokenizer(res.domain_terms, engine=engine)
-    token_lists = [tok(c.retrieval_text) for c in res.chunks]
+    if workers > 1:
+        token_lists = tokenize_parallel([c.retrieval_text for c in res.chunks], res.domain_terms, engine, workers)
+    else:
+        token_lists = [tok(c.retrieval_text) for c in res.chunks]
     t_tok = time.perf_counter() - t1
     t2 = time.perf_counter()
     model = build_bm25(token_lists)
@@ -62,7 +65,7 @@ def one_run(engine: str) -> dict:
             top = np.argpartition(-scores, 30)[:30]
             top[np.argsort(-scores[top])]
         lat.append((time.perf_counter() - t) * 1000)
-    return {"engine": engine, "chunks": len(res.chunks), "ingest_s": t_ingest, "tokenise_s": t_tok,
+    return {"engine": engine, "workers": workers, "chunks": len(res.chunks), "ingest_s": t_ingest, "tokenise_s": t_tok,
             "index_s": t_index, "total_s": t_ingest + t_tok + t_index, "rss_mb": rss,
             "query_p50_ms": float(np.percentile(lat, 50)), "query_p95_ms": float(np.percentile(lat, 95))}
 
@@ -91,29 +94,33 @@ def agreement(sample: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--engines", default="jieba,rjieba")
+    ap.add_argument("--workers", default="1,2", help="tokenising processes to try (comma-separated)")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--sample", type=int, default=10000, help="chunks for the agreement (0 = all)")
     ap.add_argument("--no-agreement", action="store_true")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: one run in this process, JSON out
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one_run(args.one)))
+        engine, _, workers = args.one.partition(":")
+        print(json.dumps(one_run(engine, int(workers or 1))))
         return 0
     if not SCALE.is_dir():
         print(f"skipped: {SCALE} not found")
         return 0
     print(f"cpus: {os.cpu_count()}  load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\n## BM25 over the scale corpus (fresh process per run; medians)")
-    print("| engine | chunks | ingest s | tokenise s | bm25s index s | total s | RSS MB | query p50 ms | p95 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
+    print("| engine | processes | chunks | ingest s | tokenise s | bm25s index s | total s | RSS MB | query p50 ms "
+          "| p95 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    runs_for = [(e.strip(), int(w)) for e in args.engines.split(",") if e.strip() for w in args.workers.split(",")]
+    for engine, workers in runs_for:
         runs = []
         for _ in range(args.repeats):
-            out = subprocess.run([sys.executable, __file__, "--one", engine], capture_output=True, text=True,
-                                 check=True)
+            out = subprocess.run([sys.executable, __file__, "--one", f"{engine}:{workers}"], capture_output=True,
+                                 text=True, check=True)
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], float)}
-        print(f"| {engine} | {runs[0]['chunks']} | {med['ingest_s']:.1f} | {med['tokenise_s']:.1f} | "
+        print(f"| {engine} | {workers} | {runs[0]['chunks']} | {med['ingest_s']:.1f} | {med['tokenise_s']:.1f} | "
               f"{med['index_s']:.1f} | {med['total_s']:.1f} | {med['rss_mb']:.0f} | {med['query_p50_ms']:.2f} | "
               f"{med['query_p95_ms']:.2f} |", flush=True)
     if not args.no_agreement:

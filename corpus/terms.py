@@ -102,3 +102,48 @@ def make_tokenizer(domain_terms: Iterable[str] = (), engine: str = "rjieba") -> 
         return out
 
     return tokenize
+
+
+def tokenize_parallel(texts: list[str], domain_terms: Iterable[str], engine: str = "rjieba",
+                      workers: int = 2) -> list[list[str]]:
+    """``make_tokenizer(domain_terms, engine)`` over ``texts`` in ``workers`` processes (contiguous shards,
+    results in order). Each worker is ``python -m policy_assistant.corpus.terms`` reading one JSON
+    request on stdin and writing the token lists as JSON (no pickle); a shard whose worker fails is
+    tokenised here instead, so the result never depends on the workers."""
+    import json
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    terms = list(domain_terms)
+    size = -(-len(texts) // max(1, workers))
+    shards = [texts[i:i + size] for i in range(0, len(texts), size)] or [[]]
+
+    def run(shard: list[str]) -> list[list[str]]:
+        req = json.dumps({"engine": engine, "terms": terms, "texts": shard}, ensure_ascii=False).encode()
+        try:
+            out = subprocess.run([sys.executable, "-m", "policy_assistant.corpus.terms"], input=req,
+                                 capture_output=True, check=True)
+            tokens = json.loads(out.stdout)
+            if isinstance(tokens, list) and len(tokens) == len(shard):
+                return tokens
+        except (OSError, subprocess.CalledProcessError, ValueError):
+            pass
+        tokenize = make_tokenizer(terms, engine)
+        return [tokenize(t) for t in shard]
+
+    with ThreadPoolExecutor(max_workers=len(shards)) as pool:
+        return [toks for part in pool.map(run, shards) for toks in part]
+
+
+def _worker() -> None:
+    import json
+    import sys
+
+    req = json.loads(sys.stdin.buffer.read())
+    tokenize = make_tokenizer(req["terms"], req["engine"])
+    sys.stdout.write(json.dumps([tokenize(t) for t in req["texts"]], ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    _worker()

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import importlib.metadata
 import inspect
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -126,9 +127,20 @@ def _tokenizer_fingerprint(factory: Callable, terms: list[str], engine: str | No
     return h.hexdigest()
 
 
+PARALLEL_TOKENIZE_MIN = 5000  # chunks to tokenise before worker processes pay for their start-up
+
+
 def _tokenize_all(chunks, previous_tokens: dict[str, list[str]], factory: Callable, terms: list[str],
-                  progress: Progress | None) -> list[list[str]]:
-    """BM25 tokens of every chunk; reused by content hash, jieba is only started when needed."""
+                  progress: Progress | None, engine: str | None = None, workers: int = 1) -> list[list[str]]:
+    """BM25 tokens of every chunk; reused by content hash, jieba is only started when needed. Many new
+    chunks with the standard tokenizer (``engine``) are tokenised in ``workers`` processes."""
+    todo = [c for c in chunks if c.content_hash not in previous_tokens]
+    if engine and workers > 1 and len(todo) >= PARALLEL_TOKENIZE_MIN:
+        from policy_assistant.corpus.terms import tokenize_parallel
+
+        fresh = dict(zip((c.content_hash for c in todo),
+                         tokenize_parallel([c.retrieval_text for c in todo], terms, engine, workers), strict=True))
+        previous_tokens = {**previous_tokens, **fresh}
     tokenize = None
     out: list[list[str]] = []
     for i, c in enumerate(chunks):
@@ -222,7 +234,8 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
             vectors[i] = fresh[h] if h in fresh else reuse[h]
 
         t2 = time.perf_counter()
-        token_lists = _tokenize_all(chunks, prev.tokens, tokenizer_factory, terms, progress)
+        workers = int(getattr(settings, "tokenize_workers", 0) or 0) or (os.cpu_count() or 1)
+        token_lists = _tokenize_all(chunks, prev.tokens, tokenizer_factory, terms, progress, engine, workers)
         bm25 = build_bm25(token_lists)
         if progress:
             progress("bm25", len(chunks), len(chunks))

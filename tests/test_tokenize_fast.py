@@ -79,3 +79,11 @@ def test_index_records_its_tokenizer_and_queries_use_it(built_index, retriever):
     assert (_tokenizer_fingerprint(make_tokenizer, terms, "jieba")
             != _tokenizer_fingerprint(make_tokenizer, terms, "rjieba"))  # cached tokens do not cross engines
     assert isinstance(index_tokenizer_factory(retriever.manifest), functools.partial)
+
+
+def test_tokenising_in_worker_processes_gives_the_same_tokens(corpus):
+    from policy_assistant.corpus.terms import tokenize_parallel
+
+    texts = [c.retrieval_text for c in corpus.chunks[:300]]
+    tok = make_tokenizer(corpus.domain_terms)
+    assert tokenize_parallel(texts, corpus.domain_terms, "rjieba", workers=3) == [tok(t) for t in texts]
