@@ -234,7 +234,8 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
             vectors[i] = fresh[h] if h in fresh else reuse[h]
 
         t2 = time.perf_counter()
-        workers = int(getattr(settings, "tokenize_workers", 0) or 0) or (os.cpu_count() or 1)
+        workers = int(getattr(settings, "tokenize_workers", 1))
+        workers = workers if workers > 0 else (os.cpu_count() or 1)
         token_lists = _tokenize_all(chunks, prev.tokens, tokenizer_factory, terms, progress, engine, workers)
         bm25 = build_bm25(token_lists)
         if progress:

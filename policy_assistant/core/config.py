@@ -52,8 +52,9 @@ class Settings:
     # BM25 tokenizer: "rjieba" (jieba-rs, default) or "jieba" (the reference); an index keeps the one
     # it was built with.
     tokenizer: str = "rjieba"
-    # Processes that tokenise a large build (≥ 5,000 new chunks); 0 = one per core.
-    tokenize_workers: int = 0
+    # Processes that tokenise a large build (≥ 5,000 new chunks); 0 = one per core. 1 by default: on the
+    # 2 shared cores two processes were not faster (scale corpus 72 s vs 64 s, benchmarks/bench_tokenize.py).
+    tokenize_workers: int = 1
 
     # Where chunks, vectors and BM25 live: "faiss" (files in index_dir) or "milvus" (milvus_uri: a
     # local file for Milvus Lite, or http://host:19530 for Milvus Standalone / Distributed).
