@@ -235,3 +235,24 @@ def chunk_rows(chunks, vectors: np.ndarray) -> list[dict]:
 def quote_list(values: Iterable[str]) -> str:
     """A Milvus filter list literal (JSON strings are valid Milvus string literals)."""
     return json.dumps(list(values), ensure_ascii=False)
+
+
+def index_stamp(settings) -> str:
+    """A short stamp that changes whenever a build publishes a new index, for either store ("" when there
+    is none): the file index's version folder, or the Milvus manifest's ``version`` (one small read, so
+    app servers can poll it on every question)."""
+    if store_kind(settings) == "faiss":
+        from policy_assistant.index.store import current_version
+
+        return current_version(Path(settings.index_dir))
+    try:
+        client = connect(settings)
+        name = manifest_collection(settings.milvus_collection)
+        if not client.has_collection(name):
+            return ""
+        client.load_collection(name)
+        rows = client.get(name, ids=["manifest"], output_fields=["value"])
+        version = json.loads(rows[0]["value"]).get("version") if rows else None
+    except Exception:  # noqa: BLE001 - an unreachable or damaged store shows up when the index is loaded
+        return ""
+    return f"milvus:{settings.milvus_collection}:v{version}" if version else ""

@@ -88,8 +88,10 @@ def test_incremental_upserts_and_deletes_by_content_hash(milvus, tmp_path):
             chunks = [dataclasses.replace(c, text=c.text + "（修订）") if c.chunk_id == edit else c for c in chunks]
         return dataclasses.replace(full, documents=[d for d in full.documents if d.doc_id in docs], chunks=chunks)
 
+    assert ms.index_stamp(settings) == ""
     first = build_index(settings, corpus=subset(keep))
     assert first.n_embedded == 0 and first.n_documents == 2
+    assert ms.index_stamp(settings) == f"milvus:{settings.milvus_collection}:v1"  # what app servers poll
     edited = next(c for c in full.chunks if c.doc_id == "环境保护税法(2018-10-26)" and c.kind == "article")
     second = build_index(settings, corpus=subset(keep, edit=edited.chunk_id))
     assert second.n_embedded == 1 and not second.full_rebuild  # only the edited chunk is new
@@ -101,6 +103,11 @@ def test_incremental_upserts_and_deletes_by_content_hash(milvus, tmp_path):
     left = ms.query_all(client, settings.milvus_collection, ["doc_id"])
     assert {r["doc_id"] for r in left} == {"排污许可管理条例(2021-01-24)"}
     assert ms.read_manifest(client, settings.milvus_collection)["manifest"]["version"] == 3
+    assert ms.index_stamp(settings).endswith(":v3")
+    from policy_assistant.index.store import current_version
+
+    faiss_stamp = ms.index_stamp(dataclasses.replace(settings, store="faiss"))
+    assert faiss_stamp and faiss_stamp == current_version(settings.index_dir)
 
 
 def test_bad_store_settings_are_clear(milvus, tmp_path):
