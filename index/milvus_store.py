@@ -81,6 +81,9 @@ def connect(settings):
     with _CLIENTS_LOCK:
         if uri in _CLIENTS:
             return _CLIENTS[uri]
+        if local:  # Milvus Lite's in-process gRPC server and pymilvus' keep-alive pings disagree; grpc then
+            # logs harmless GOAWAY/reconnect errors on stderr (set before grpc loads; a user setting wins)
+            os.environ.setdefault("GRPC_VERBOSITY", "NONE")
         try:
             from pymilvus import MilvusClient
         except ImportError as exc:
