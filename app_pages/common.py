@@ -84,11 +84,12 @@ def get_settings() -> Settings:
 # --------------------------------------------------------------------------- the Assistant
 
 
-def _index_stamp(index_dir: Path) -> str:
-    """Changes whenever a build swaps in a new index version, so a cached Assistant is not used after it."""
-    from policy_assistant.index.store import current_version
+def _index_stamp(settings: Settings) -> str:
+    """Changes whenever a build publishes a new index version (files or Milvus), so a cached Assistant is
+    not used after it."""
+    from policy_assistant.index.milvus_store import index_stamp
 
-    return current_version(index_dir) or "missing"
+    return index_stamp(settings) or "missing"
 
 
 def _cache_key(settings: Settings) -> str:
@@ -99,7 +100,8 @@ def _cache_key(settings: Settings) -> str:
         "llm": [settings.llm_base_url, settings.llm_model],
         "retrieval": [settings.top_k, settings.candidate_k, settings.rrf_k, settings.dense_weight,
                       settings.bm25_weight],
-        "stamp": _index_stamp(settings.index_dir),
+        "store": [settings.store, settings.milvus_uri, settings.milvus_collection],
+        "stamp": _index_stamp(settings),
     }
     return json.dumps(fields, sort_keys=True)
 

