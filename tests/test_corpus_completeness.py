@@ -111,8 +111,6 @@ def test_the_index_stores_completeness_and_the_note_reads_it(built_index):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the answer path does not call corpus.completeness.incomplete_note yet "
-                                       "(answer/ is being rewritten; see docs/corpus.md)")
 def test_an_answer_that_finds_nothing_in_an_incomplete_copy_says_so(built_index):
     """Issue 13 item 5: asking 长江保护法 for an article past the copy's end must not read as 'the law is silent'."""
     from policy_assistant.answer.engine import Assistant
