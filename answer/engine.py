@@ -21,6 +21,9 @@ from policy_assistant.answer.retrieve import CANDIDATE_HITS, retrieve
 from policy_assistant.answer.stats import CorpusStats
 from policy_assistant.answer.types import Answer, Decision, Question
 from policy_assistant.answer.verify import absent_articles, make_consistent
+from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.corpus.completeness import incomplete_note
+from policy_assistant.retrieval.types import Hit
 
 
 class Assistant:
@@ -132,6 +135,8 @@ class Assistant:
                 d = Decision("not_found", 1.0, {**d.probabilities, "article_absent": 1.0})
             parts.append((ev, d))
         note = self._scope_note(q, absent)
+        if overall_status([d for _, d in parts]) != "answered":
+            note = "".join(filter(None, [note, *self._incomplete_notes(q, doc_ids, hit_lists[0])]))
         text, citations = compose(parts, list_items=self.list_items, note=note)
         status = overall_status([d for _, d in parts])
         main = next((d for _, d in parts if d.status == status), parts[0][1])
@@ -158,6 +163,19 @@ class Assistant:
         ans.timings_ms = {"analyse": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
                           "answer": (t4 - t2) * 1000, "total": (t4 - t0) * 1000}
         return ans
+
+    def _incomplete_notes(self, q: Question, doc_ids, hits: list[Hit]) -> list[str]:
+        """Issue 13: when nothing answers, say so for each searched document whose copy may be cut off —
+        the documents the question names or the filter selects, else the first hit's."""
+        wanted = set(q.named_docs)
+        for d in doc_ids or ():
+            try:
+                wanted.add(self.retriever.resolve_doc(d))
+            except PolicyAssistantError:
+                continue
+        if not wanted and hits:
+            wanted.add(hits[0].chunk.doc_id)
+        return [n for d in self.retriever.documents if d["doc_id"] in wanted and (n := incomplete_note(d))]
 
     def _scope_note(self, q: Question, absent: list[str] = ()) -> str:
         if absent:

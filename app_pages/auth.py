@@ -57,10 +57,10 @@ class LoginThrottle:
     _failures: deque[float] = field(default_factory=deque, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def wait_s(self, session: MutableMapping) -> float:
+    def wait_s(self, session: MutableMapping, prefix: str = "login") -> float:
         """Seconds before an attempt of ``session`` will be checked (0 = now)."""
         now = self.clock()
-        wait = float(session.get(NEXT_TRY_KEY, 0.0)) - now
+        wait = float(session.get(f"{prefix}_next_try", 0.0)) - now
         with self._lock:
             while self._failures and self._failures[0] <= now - WINDOW_S:
                 self._failures.popleft()
@@ -68,22 +68,26 @@ class LoginThrottle:
                 wait = max(wait, self._failures[0] + WINDOW_S - now)
         return max(0.0, wait)
 
-    def attempt(self, session: MutableMapping, entered: str, expected: str) -> Attempt:
-        """Check one attempt of ``session`` (its state holds the delay), unless it has to wait."""
-        wait = self.wait_s(session)
+    def attempt(self, session: MutableMapping, entered: str, expected: str, prefix: str = "login") -> Attempt:
+        """Check one attempt of ``session`` (its state holds the delay), unless it has to wait.
+
+        ``prefix`` names the session-state keys of the delay, so the reader and the administrator
+        passwords keep their own per-session delay (the per-process cap counts both)."""
+        failures_key, next_key = f"{prefix}_failures", f"{prefix}_next_try"
+        wait = self.wait_s(session, prefix)
         if wait > 0:
             return Attempt(accepted=False, checked=False, wait_s=wait)
         if check_password(entered, expected):
-            session[FAILURES_KEY] = 0
-            session[NEXT_TRY_KEY] = 0.0
+            session[failures_key] = 0
+            session[next_key] = 0.0
             return Attempt(accepted=True, checked=True, wait_s=0.0)
         now = self.clock()
-        failures = int(session.get(FAILURES_KEY, 0)) + 1
-        session[FAILURES_KEY] = failures
-        session[NEXT_TRY_KEY] = now + min(self.max_s, self.base_s * 2 ** (failures - 1))
+        failures = int(session.get(failures_key, 0)) + 1
+        session[failures_key] = failures
+        session[next_key] = now + min(self.max_s, self.base_s * 2 ** (failures - 1))
         with self._lock:
             self._failures.append(now)
-        return Attempt(accepted=False, checked=True, wait_s=self.wait_s(session))
+        return Attempt(accepted=False, checked=True, wait_s=self.wait_s(session, prefix))
 
 
 @st.cache_resource(show_spinner=False)
@@ -99,19 +103,48 @@ def password_gate(settings, throttle: LoginThrottle | None = None) -> bool:
     """
     if not settings.app_password or st.session_state.get("authenticated"):
         return True
-    throttle = throttle or login_throttle()
     st.title(f"{APP_AVATAR} {APP_TITLE}")
     with st.form("login"):
         entered = st.text_input("访问密码", type="password")
         submitted = st.form_submit_button("进入")
+    if submitted and _checked(throttle, entered, settings.app_password, "login"):
+        st.session_state["authenticated"] = True
+        st.rerun()
+    return False
+
+
+ADMIN_KEY = "admin_user"  # session-state key: the administrator's name once the admin password was entered
+
+
+def admin_gate(settings, throttle: LoginThrottle | None = None) -> str | None:
+    """The administrator's name when this session entered ``admin_password`` (separate from the reader
+    password; same throttling, its own per-session delay); otherwise draws the form and returns None."""
+    if not settings.admin_password:
+        return None
+    if st.session_state.get(ADMIN_KEY):
+        return st.session_state[ADMIN_KEY]
+    st.info("文件管理需要管理员密码。姓名会记录在操作日志中。", icon=":material/admin_panel_settings:")
+    with st.form("admin_login"):
+        name = st.text_input("姓名", max_chars=60, placeholder="例如：张三（环保局办公室）")
+        entered = st.text_input("管理员密码", type="password")
+        submitted = st.form_submit_button("登录")
     if submitted:
-        result = throttle.attempt(st.session_state, entered, settings.app_password)
-        if result.accepted:
-            st.session_state["authenticated"] = True
+        if not name.strip():
+            st.error("请填写姓名（记录在操作日志中）。")
+        elif _checked(throttle, entered, settings.admin_password, "admin"):
+            st.session_state[ADMIN_KEY] = name.strip()
             st.rerun()
-        seconds = math.ceil(result.wait_s)
-        if result.checked:
-            st.error(f"密码不正确。请 {seconds} 秒后再试。")
-        else:
-            st.warning(f"尝试过于频繁，这次输入没有被检查。请 {seconds} 秒后再试。")
+    return None
+
+
+def _checked(throttle: LoginThrottle | None, entered: str, expected: str, prefix: str) -> bool:
+    """One throttled attempt; draws the refusal (wrong, or not checked because of the delay)."""
+    result = (throttle or login_throttle()).attempt(st.session_state, entered, expected, prefix)
+    if result.accepted:
+        return True
+    seconds = math.ceil(result.wait_s)
+    if result.checked:
+        st.error(f"密码不正确。请 {seconds} 秒后再试。")
+    else:
+        st.warning(f"尝试过于频繁，这次输入没有被检查。请 {seconds} 秒后再试。")
     return False

@@ -7,11 +7,13 @@ import uuid
 
 import streamlit as st
 
-from policy_assistant.app_pages import sources
+from policy_assistant.app_pages import conversations, sources
 from policy_assistant.app_pages.common import (
     APP_AVATAR,
     APP_TITLE,
     PENDING_QUESTION_KEY,
+    SCOPE_NOTICE_KEY,
+    assistant_in_scope,
     conversation_markdown,
     document_choices,
     get_assistant,
@@ -45,7 +47,8 @@ def _ask_example(question: str) -> None:
 
 
 def _clear() -> None:
-    st.session_state["turns"] = []
+    """A new, empty conversation (the old one stays in the history list)."""
+    conversations.start_new()
     for key in [k for k in st.session_state if str(k).startswith(("fb_", "fbc_"))]:
         del st.session_state[key]
 
@@ -64,6 +67,8 @@ def _kept(key: str, default):
 
 
 def _sidebar(settings, assistant) -> dict:
+    if _kept("include_superseded", False):
+        assistant = assistant_in_scope(assistant, include_superseded=True)
     docs = document_choices(assistant)
     with st.sidebar:
         st.subheader("检索设置")
@@ -72,7 +77,8 @@ def _sidebar(settings, assistant) -> dict:
         doc = None
         if scope == "指定文件":
             if docs:
-                titles = {d["doc_id"]: d["title"] for d in docs}
+                titles = {d["doc_id"]: d["title"] + ("（已废止/旧版）" if d.get("status") == "superseded" else "")
+                          for d in docs}
                 ids = list(titles)
                 kept = _kept("scope_doc", ids[0])
                 doc_id = st.selectbox("选择文件", ids, key="scope_doc", format_func=titles.get,
@@ -87,6 +93,10 @@ def _sidebar(settings, assistant) -> dict:
         passages_only = st.toggle("仅显示检索到的段落", key="passages_only", value=bool(_kept("passages_only", False)),
                                   on_change=_keep, args=("passages_only",),
                                   help="不生成回答，只列出检索到的原文段落")
+        old_versions = st.checkbox("包含已废止/旧版文件", key="include_superseded",
+                                   value=bool(_kept("include_superseded", False)),
+                                   on_change=_keep, args=("include_superseded",),
+                                   help="默认只在有效文件中查找；勾选后也查找被新版本替换的旧版文件")
 
         st.divider()
         buttons = st.empty()  # filled at the end of the run, so it includes the turn just answered
@@ -103,7 +113,9 @@ def _sidebar(settings, assistant) -> dict:
                 st.caption(md_text("、".join(d["title"] for d in docs)))
 
     opts = _scope_options(scope, doc, docs)
-    opts.update(top_k=top_k, passages_only=passages_only, buttons=buttons)
+    opts.update(top_k=top_k, passages_only=passages_only, buttons=buttons, include_superseded=old_versions)
+    if old_versions:
+        opts["label"] = "、".join(x for x in (opts["label"] or "全部文件", "含已废止/旧版") if x)
     return opts
 
 
@@ -111,8 +123,8 @@ def _conversation_buttons(slot) -> None:
     turns = _turns()
     with slot.container():
         c1, c2 = st.columns(2)
-        c1.button("清空对话", icon=":material/delete:", on_click=_clear, disabled=not turns,
-                  use_container_width=True, key="clear_chat")
+        c1.button("新对话", icon=":material/add_comment:", on_click=_clear, disabled=not turns,
+                  use_container_width=True, key="clear_chat", help="开始新的对话；当前对话保留在“历史对话”中")
         c2.download_button(
             "导出对话", data=conversation_markdown(turns).encode("utf-8"), icon=":material/download:",
             file_name=f"政策助手对话-{time.strftime('%Y%m%d-%H%M')}.md", mime="text/markdown",
@@ -161,6 +173,7 @@ def _answer(assistant, question: str, opts: dict) -> dict:
     """One new turn: rewrite a follow-up, then answer (or only retrieve)."""
     turns = _turns()
     turn = {"id": uuid.uuid4().hex[:12], "question": question, "rewritten": None, "scope": opts["label"],
+            "include_superseded": bool(opts.get("include_superseded")),
             "mode": "passages" if opts["passages_only"] else "answer", "answer": None, "error": None,
             "contexts": {}, "feedback_id": None, "max_sources": opts["top_k"]}
     try:
@@ -240,12 +253,18 @@ def main() -> None:
     # read and type while the first start finishes; a question sent meanwhile waits for the load.
     typed = st.chat_input("请输入问题，例如：PM2.5年均浓度目标是多少？", max_chars=2000)
     question = typed or st.session_state.pop(PENDING_QUESTION_KEY, None)
+    conversations.restore(settings)  # the conversation named in the URL (?c=…) survives a refresh
     turns = _turns()
     if not turns and not question:
         _empty_state()
     assistant = get_assistant(settings)
     stale_index_notice(settings, assistant)
     opts = _sidebar(settings, assistant)
+    if opts.get("include_superseded"):
+        assistant = assistant_in_scope(assistant, include_superseded=True)
+    notice = st.session_state.pop(SCOPE_NOTICE_KEY, None)
+    if notice:  # names a document title
+        st.info(md_text(notice), icon=":material/filter_alt:")
     for turn in turns:
         _render_turn(turn)
     if question and question.strip():
@@ -255,10 +274,12 @@ def main() -> None:
             with st.spinner("正在查找文件并组织回答…"):
                 turn = _answer(assistant, question, opts)
             turns.append(turn)
+            conversations.save(settings)
             _render_body(turn)
     elif question is not None and not question.strip():
         show_error("问题是空的。", "请输入一个问题。")
     _conversation_buttons(opts["buttons"])
+    conversations.sidebar(settings)
 
 
 try:

@@ -15,6 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from policy_assistant.app_pages.text import (  # noqa: F401 - re-exported for the pages
+    anchor_id,
+    citation_links,
     citation_numbers,
     conversation_markdown,
     escape_html,
@@ -23,6 +25,7 @@ from policy_assistant.app_pages.text import (  # noqa: F401 - re-exported for th
     html_text,
     md_text,
     section_context,
+    visible_citations,
 )
 from policy_assistant.core.config import Settings, load_settings
 from policy_assistant.core.errors import IndexMissingError, PolicyAssistantError
@@ -37,9 +40,12 @@ PAGES_DIR = Path(__file__).resolve().parent
 CHAT_PAGE = str(PAGES_DIR / "chat.py")
 READER_PAGE = str(PAGES_DIR / "reader.py")
 QUIZ_PAGE = str(PAGES_DIR / "quiz.py")
+MANAGE_PAGE = str(PAGES_DIR / "manage.py")
 
 # Session-state key another page (e.g. the reader's "ask about this section") sets to have the chat ask it.
 PENDING_QUESTION_KEY = "pending_question"
+# A note for the chat page to show once (e.g. "the search scope is now 《X》" from the reader).
+SCOPE_NOTICE_KEY = "scope_notice"
 
 WARM_UP_QUESTION = "PM2.5年均浓度目标是多少?"
 
@@ -78,11 +84,12 @@ def get_settings() -> Settings:
 # --------------------------------------------------------------------------- the Assistant
 
 
-def _index_stamp(index_dir: Path) -> str:
-    """Changes whenever a build swaps in a new index version, so a cached Assistant is not used after it."""
-    from policy_assistant.index.store import current_version
+def _index_stamp(settings: Settings) -> str:
+    """Changes whenever a build publishes a new index version (files or Milvus), so a cached Assistant is
+    not used after it."""
+    from policy_assistant.index.milvus_store import index_stamp
 
-    return current_version(index_dir) or "missing"
+    return index_stamp(settings) or "missing"
 
 
 def _cache_key(settings: Settings) -> str:
@@ -93,7 +100,8 @@ def _cache_key(settings: Settings) -> str:
         "llm": [settings.llm_base_url, settings.llm_model],
         "retrieval": [settings.top_k, settings.candidate_k, settings.rrf_k, settings.dense_weight,
                       settings.bm25_weight],
-        "stamp": _index_stamp(settings.index_dir),
+        "store": [settings.store, settings.milvus_uri, settings.milvus_collection],
+        "stamp": _index_stamp(settings),
     }
     return json.dumps(fields, sort_keys=True)
 
@@ -119,6 +127,25 @@ def _load_assistant(cache_key: str, _settings: Settings):
         pass
     assistant._app_load_seconds = time.perf_counter() - started  # shown in the sidebar
     return assistant
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _scoped_assistant(cache_key: str, statuses: tuple[str, ...], _base):
+    from policy_assistant.answer.engine import Assistant
+
+    return Assistant(_base.retriever.scoped(statuses), getattr(_base, "settings", None))
+
+
+def assistant_in_scope(assistant, *, include_superseded: bool = False):
+    """The assistant over the same loaded index, answering from active documents plus superseded ones
+    (已废止/旧版) when asked; cached per index version."""
+    if not include_superseded:
+        return assistant
+    r = retriever_of(assistant)
+    if not hasattr(r, "scoped"):
+        return assistant
+    return _scoped_assistant(f"{id(r)}|{getattr(r, 'manifest', {}).get('built_at', '')}", ("active", "superseded"),
+                             assistant)
 
 
 def preload_assistant(settings: Settings) -> float:
@@ -235,20 +262,37 @@ def _rebuild_button(settings: Settings, label: str, key: str, *, full: bool) -> 
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _freshness_checker(cache_key: str, corpus_dirs: tuple[str, ...], _manifest: dict):
+def _freshness_checker(cache_key: str, corpus_dirs: tuple[str, ...], _manifest: dict, documents_db: str):
     from policy_assistant.index.freshness import FreshnessChecker
 
-    return FreshnessChecker(_manifest, corpus_dirs)
+    return FreshnessChecker(_manifest, corpus_dirs, documents_db=documents_db)
+
+
+@st.cache_resource(show_spinner=False)
+def update_runner():
+    """The one background updater of document changes in this server process (文件管理; all sessions)."""
+    from policy_assistant.index.updates import UpdateRunner
+
+    return UpdateRunner()
 
 
 def stale_index_notice(settings: Settings, assistant) -> None:
     """A visible notice when documents were added, changed or removed since the index was built.
 
     The check is one ``stat()`` per corpus file (hashing only files whose size/mtime changed) and its
-    result is reused for two seconds, so it runs on every page run without slowing answers down.
+    result is reused for two seconds, so it runs on every page run without slowing answers down. While
+    an administrator's change is being indexed, a short note says so instead (answers come from the
+    last good index until the new one is ready).
     """
+    job = update_runner().job
+    if job is not None and job.running:
+        st.caption(f":material/sync: 文件正在更新（{md_text(job.who)}：{job.label}），完成后自动使用新索引。")
+        return
+    from policy_assistant.corpus.uploads import source_dirs
+
     manifest = getattr(retriever_of(assistant), "manifest", None) or {}
-    checker = _freshness_checker(_cache_key(settings), tuple(str(d) for d in settings.corpus_dirs), manifest)
+    checker = _freshness_checker(_cache_key(settings), tuple(str(d) for d in source_dirs(settings)), manifest,
+                                 str(settings.documents_db))
     result = checker.check()
     if not result.stale:
         return
@@ -290,7 +334,8 @@ def document_choices(assistant) -> list[dict]:
     docs = []
     for d in getattr(r, "documents", None) or []:
         d = d if isinstance(d, dict) else getattr(d, "to_meta", lambda d=d: vars(d))()
-        docs.append({"doc_id": d.get("doc_id", ""), "title": d.get("title", ""), "doc_type": d.get("doc_type", "")})
+        docs.append({"doc_id": d.get("doc_id", ""), "title": d.get("title", ""), "doc_type": d.get("doc_type", ""),
+                     "status": d.get("status", "active")})
     docs.sort(key=lambda d: (d["doc_type"] != "工作要点", d["title"]))
     return docs
 

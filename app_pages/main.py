@@ -13,6 +13,7 @@ from policy_assistant.app_pages.common import (
     APP_ICON,
     APP_TITLE,
     CHAT_PAGE,
+    MANAGE_PAGE,
     QUIZ_PAGE,
     READER_PAGE,
     get_settings,
@@ -31,6 +32,8 @@ def main() -> None:
         st.Page(READER_PAGE, title="文件阅读", icon=":material/menu_book:", url_path=READER_URL_PATH),
         st.Page(QUIZ_PAGE, title="自测", icon=":material/quiz:", url_path="quiz"),
     ]
+    if settings.admin_password:  # the administrators' page exists only when it has a password
+        pages.append(st.Page(MANAGE_PAGE, title="文件管理", icon=":material/folder_managed:", url_path="manage"))
     st.navigation(pages).run()
 
 

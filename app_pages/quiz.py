@@ -14,6 +14,7 @@ from policy_assistant.app_pages.links import reader_link, reader_query_params
 from policy_assistant.app_pages.text import mark_spans_html
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.training import outline as ol
+from policy_assistant.training.model import BLANK
 from policy_assistant.training.quiz import TYPE_LABELS, QuizQuestion, check_answer, generate_quiz
 
 QUIZ_KEY, SCORE_KEY = "quiz", "quiz_score"
@@ -23,6 +24,8 @@ LETTERS = "ABCDEFGH"
 CSS = """
 <style>
 .pa-q {line-height: 1.8; font-size: 1.02rem; margin-bottom: .3rem;}
+.pa-blank {display: inline-block; min-width: 3.2em; height: 1.1em; border-bottom: 2px solid #2e7d32;
+            margin: 0 .2rem; vertical-align: text-bottom;}
 .pa-src {line-height: 1.75; border-left: 3px solid #2e7d32; padding: .15rem 0 .15rem .8rem; color: #333;}
 .pa-src mark {background: #ffe98a; color: inherit; padding: 0 .1rem; border-radius: 3px;}
 </style>
@@ -56,6 +59,8 @@ def _new_quiz(corpus, docs) -> None:
     except PolicyAssistantError as exc:
         st.session_state["quiz_error"] = {"message": exc.message, "fix": exc.fix}
         return
+    # the next quiz is a new one unless the trainer sets the seed again (advanced options)
+    st.session_state["quiz_seed"] = (seed + 1) % (10**6 + 1)
     scope = " › ".join(x for x in ((doc.title if doc else "全部文件"), section or "") if x)
     st.session_state[QUIZ_KEY] = {"questions": [q.to_dict() for q in questions], "round": 1, "results": {},
                                   "scope": scope, "seed": seed, "requested": n}
@@ -123,12 +128,14 @@ def _settings_panel(corpus, docs) -> None:
             st.session_state["quiz_section"] = ""
         c2.selectbox("范围：章节", sections, key="quiz_section", format_func=lambda k: k or "全部章节",
                      disabled=doc is None, help="先选一份文件，再选其中的章节")
-        c3, c4, c5 = st.columns([1, 1, 2], vertical_alignment="bottom")
+        c3, c5 = st.columns([1, 2], vertical_alignment="bottom")
         c3.number_input("题目数量", min_value=1, max_value=50, value=10, step=1, key="quiz_n")
-        c4.number_input("随机种子", min_value=0, max_value=10**6, value=7, step=1, key="quiz_seed",
-                        help="同样的范围和种子生成同样的测验")
         c5.button("生成测验", key="quiz_new", type="primary", icon=":material/quiz:", use_container_width=True,
                   on_click=_new_quiz, args=(corpus, docs))
+        with st.expander("高级选项", icon=":material/tune:"):  # trainers only: the same seed, the same quiz
+            st.session_state.setdefault("quiz_seed", 7)
+            st.number_input("随机种子", min_value=0, max_value=10**6, step=1, key="quiz_seed",
+                            help="同样的范围和种子生成同样的测验（培训时可让大家用同一套题）；每生成一次自动加 1")
     err = st.session_state.get("quiz_error")
     if err:
         show_error(err["message"], err.get("fix"))
@@ -153,7 +160,16 @@ def _scoreboard(quiz: dict, questions: list[QuizQuestion]) -> None:
               disabled=not wrong or bool(unanswered), on_click=_retry_wrong,
               help="只保留答错的题目，清空答案后再做一遍")
     if questions and not unanswered and not wrong:
-        st.success("本轮全部答对！可以换一个种子或范围再来一套。", icon=":material/celebration:")
+        st.success("本轮全部答对！点“生成测验”再来一套新题。", icon=":material/celebration:")
+
+
+BLANK_HTML = '<span class="pa-blank" role="img" aria-label="空格"></span>'
+
+
+def question_html(question: str) -> str:
+    """The question as escaped HTML with each blank (``___``) drawn as an underlined gap: the escaped
+    underscores (``&#95;``) were shown literally by some renderers, an empty styled span cannot be."""
+    return BLANK_HTML.join(html_text(part) for part in question.split(BLANK))
 
 
 def _source_html(q: QuizQuestion) -> str:
@@ -175,7 +191,7 @@ def _question(q: QuizQuestion, i: int, quiz: dict) -> None:
     result = quiz["results"].get(q.qid)
     with st.container(border=True, key=f"q_{rnd}_{i}"):
         st.caption(f"第 {i + 1} 题 · {TYPE_LABELS.get(q.type, q.type)} · {md_text(q.doc_title)}")
-        st.markdown(f'<div class="pa-q">{html_text(q.question)}</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="pa-q">{question_html(q.question)}</div>', unsafe_allow_html=True)
         key = f"qa_{rnd}_{q.qid}"
         if q.type == "true_false":
             st.radio("你的判断", q.choices, index=None, key=key, horizontal=True, label_visibility="collapsed",
@@ -212,12 +228,12 @@ def main() -> None:
     _settings_panel(corpus, docs)
     quiz = st.session_state.get(QUIZ_KEY)
     if not quiz:
-        st.info("选择范围、题目数量和随机种子，然后点“生成测验”。", icon=":material/info:")
+        st.info("选择范围和题目数量，然后点“生成测验”。", icon=":material/info:")
         return
     questions = [QuizQuestion.from_dict(d) for d in quiz["questions"]]
     note = f"（该范围只能出 {len(questions)} 题）" if len(questions) < quiz.get("requested", 0) and quiz["round"] == 1 \
         else ""
-    st.subheader(f"{md_text(quiz['scope'])} · 种子 {quiz['seed']} · 第 {quiz['round']} 轮{note}", anchor=False)
+    st.subheader(f"{md_text(quiz['scope'])} · 第 {quiz['round']} 轮{note}", anchor=False)
     _scoreboard(quiz, questions)
     for i, q in enumerate(questions):
         _question(q, i, quiz)

@@ -13,6 +13,7 @@ from streamlit.errors import StreamlitAPIException
 from policy_assistant.app_pages.common import (
     CHAT_PAGE,
     PENDING_QUESTION_KEY,
+    SCOPE_NOTICE_KEY,
     get_settings,
     html_text,
     md_text,
@@ -20,7 +21,9 @@ from policy_assistant.app_pages.common import (
 )
 from policy_assistant.app_pages.text import highlight_query_html, mark_spans_html
 from policy_assistant.core.errors import PolicyAssistantError
+from policy_assistant.corpus.completeness import incomplete_note
 from policy_assistant.corpus.model import BREADCRUMB_SEP
+from policy_assistant.corpus.registry import STATUS_LABELS_ZH, read_statuses
 from policy_assistant.training import outline as ol
 
 DOC_KEY, SECTION_KEY, QUERY_KEY, ALL_KEY = "reader_doc", "reader_section", "reader_q", "reader_search_all"
@@ -104,6 +107,15 @@ def _apply_deep_link(corpus) -> None:
         st.session_state[QUERY_KEY] = qp.get("q")
 
 
+def _status_labels(settings) -> dict[str, str]:
+    """``（已废止/旧版）`` / ``（已停用）`` for documents the 文件管理 page took out of answers."""
+    try:
+        statuses = read_statuses(settings.documents_db)
+    except PolicyAssistantError:
+        return {}
+    return {d: f"（{STATUS_LABELS_ZH[s]}）" for d, s in statuses.items() if s in ("superseded", "disabled")}
+
+
 def _on_doc_change(corpus) -> None:
     _select(corpus, st.session_state[DOC_KEY], "")
 
@@ -113,8 +125,9 @@ def _on_doc_change(corpus) -> None:
 
 def _sidebar(corpus, docs, doc, outline, current: str) -> None:
     with st.sidebar:
+        labels = _status_labels(get_settings())
         st.selectbox("文件", [d.doc_id for d in docs], key=DOC_KEY,
-                     format_func=lambda i: next(d.title for d in docs if d.doc_id == i),
+                     format_func=lambda i: next(d.title for d in docs if d.doc_id == i) + labels.get(i, ""),
                      on_change=_on_doc_change, args=(corpus,))
         st.caption("目录")
         st.button("▸ 全文" if not current else "全文", key="ol_all", type="tertiary",
@@ -226,12 +239,21 @@ def _section_html(doc, key: str, query: str) -> str:
 
 
 def _ask(doc, path) -> None:
-    question = ol.ask_about(doc, path)
-    st.session_state[PENDING_QUESTION_KEY] = question
+    if not path:
+        # A whole document has no one passage that answers "what is it about": the chat would quote
+        # its first item as if it were a summary. Scope the chat to the document and let the user ask.
+        for key, value in (("scope", "指定文件"), ("scope_doc", doc.doc_id)):
+            st.session_state[key] = st.session_state[f"keep_{key}"] = value
+        st.session_state[SCOPE_NOTICE_KEY] = f"检索范围已设为《{doc.title}》。请输入关于这份文件的问题，例如它规定了哪些要求、由谁负责。"
+        message = f"已把问答的检索范围设为《{doc.title}》，请在「问答」页面输入问题。"
+    else:
+        question = ol.ask_about(doc, path)
+        st.session_state[PENDING_QUESTION_KEY] = question
+        message = f"问题已准备好：“{question}”。请打开「问答」页面查看回答。"
     try:
         st.switch_page(CHAT_PAGE)
     except StreamlitAPIException:  # the page runs on its own (tests, `streamlit run app_pages/reader.py`)
-        st.info(md_text(f"问题已准备好：“{question}”。请打开「问答」页面查看回答。"), icon=":material/forum:")
+        st.info(md_text(message), icon=":material/forum:")
 
 
 def _section_view(corpus, doc, outline, key: str, query: str) -> None:
@@ -245,12 +267,27 @@ def _section_view(corpus, doc, outline, key: str, query: str) -> None:
               on_click=_select, args=(corpus, doc.doc_id, prev.key if prev else ""), use_container_width=True)
     c2.button("下一节", key="reader_next", icon=":material/arrow_forward:", disabled=nxt is None,
               on_click=_select, args=(corpus, doc.doc_id, nxt.key if nxt else ""), use_container_width=True)
-    if c3.button("就此节提问", key="reader_ask", icon=":material/forum:", type="primary", use_container_width=True):
+    if c3.button("就此节提问" if path else "就此文件提问", key="reader_ask", icon=":material/forum:", type="primary",
+                 use_container_width=True, help=None if path else "把问答的检索范围设为这份文件"):
         _ask(doc, path)
     st.markdown(_section_html(doc, key, query), unsafe_allow_html=True)
 
 
 # --------------------------------------------------------------------------- page
+
+
+def _document_notes(doc) -> None:
+    """Banners for a copy that may be incomplete and for text read by OCR (both from ingest)."""
+    note = incomplete_note(doc)
+    if note:
+        st.warning(md_text(note), icon=":material/report:")
+    if doc.ocr:
+        pages = doc.ocr.get("pages_ocr") or []
+        sure = doc.ocr.get("mean_confidence")
+        st.caption(md_text(f"本文件有 {len(pages)} 页由 OCR 从扫描图像识别"
+                           + (f"（平均置信度 {sure:.2f}）" if sure is not None else "")
+                           + "，人名、数字请与原件核对。"))
+
 
 
 def main() -> None:
@@ -275,6 +312,7 @@ def main() -> None:
     st.title(f"文件阅读 · {md_text(doc.title)}", anchor=False)
     dates = " · ".join(f"{k}{v}" for k, v in doc.dates.items())
     st.caption(md_text(" · ".join(x for x in (doc.doc_type, doc.issuer or "", dates) if x)))
+    _document_notes(doc)
     err = st.session_state.pop("reader_link_error", None)
     if err:  # quotes the link's doc/section values: user-controlled
         st.warning(md_text(err), icon=":material/link_off:")

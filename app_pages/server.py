@@ -12,10 +12,13 @@ runs before Streamlit's routes. Plain ``streamlit run app.py`` (development, App
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 from starlette.middleware import Middleware
 from streamlit.starlette import App
+
+from policy_assistant.app_pages.conversations import BROWSER_COOKIE  # lists a browser's conversations
 
 BLOCKED_PATHS = ("/_stcore/metrics",)
 _SLASHES = re.compile(r"/{2,}")
@@ -44,4 +47,36 @@ class BlockRoutes:
         await self.app(scope, receive, send)
 
 
-app = App(str(Path(__file__).with_name("main.py")), middleware=[Middleware(BlockRoutes)])
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+class BrowserCookie:
+    """Pure ASGI middleware: an HTTP response to a browser without a ``pa_browser`` cookie sets one (a
+    random token, HttpOnly, SameSite=Lax), so the chat can list this browser's earlier conversations."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or _has_cookie(scope):
+            await self.app(scope, receive, send)
+            return
+        cookie = (f"{BROWSER_COOKIE}={secrets.token_hex(16)}; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; "
+                  "SameSite=Lax").encode()
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def _has_cookie(scope) -> bool:
+    for name, value in scope.get("headers") or []:
+        if name == b"cookie" and re.search(rb"(?:^|;\s*)" + BROWSER_COOKIE.encode() + rb"=[0-9a-f]{32}(?:;|$)", value):
+            return True
+    return False
+
+
+app = App(str(Path(__file__).with_name("main.py")), middleware=[Middleware(BlockRoutes), Middleware(BrowserCookie)])

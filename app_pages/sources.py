@@ -9,6 +9,8 @@ from policy_assistant.answer.types import FLAG_LABELS_ZH
 from policy_assistant.app_pages.common import (
     READER_PAGE,
     STATUS_BADGES,
+    anchor_id,
+    citation_links,
     citation_numbers,
     escape_html,
     get_settings,
@@ -16,6 +18,7 @@ from policy_assistant.app_pages.common import (
     highlight_html,
     html_text,
     md_text,
+    visible_citations,
 )
 from policy_assistant.eval.feedback import FeedbackError, FeedbackStore
 
@@ -62,8 +65,9 @@ def render_answer(turn: dict) -> None:
     else:
         label, color, icon = STATUS_BADGES.get(ans.get("status"), (ans.get("status", ""), "gray", ""))
         # badge and answer in one element: fewer elements per turn keep long conversations fast
-        st.markdown(f":{color}-badge[{icon} {label}]\n\n{md_text(ans.get('answer', ''), formatted=True)}")
-    cits = ans.get("citations") or []
+        answer = citation_links(md_text(ans.get("answer", ""), formatted=True), turn["id"])
+        st.markdown(f":{color}-badge[{icon} {label}]\n\n{answer}")
+    cits = visible_citations(turn)
     t = ans.get("timings_ms") or {}
     meta = [f"范围：{html_text(turn['scope'])}"] if turn.get("scope") else []  # a document title
     meta.append(f"用时 {t.get('total', 0):.0f} ms")
@@ -93,17 +97,18 @@ def _render_group(turn: dict, items: list[dict], compact: bool = False) -> None:
     with st.container(border=True, key=f"src_{turn['id']}_{first['n']}"):
         near = '<span class="pa-near">相关参考 · 未直接回答</span>' if first.get("near_miss") else ""
         crumb = (" › ".join(path) if path else first.get("section", "")) if len(items) == 1 else " › ".join(path[:-1])
-        rows = [f'<div class="pa-src-head"><span class="pa-src-title">{citation_numbers(items)} '
-                f'{escape_html(first.get("doc_title", ""))}</span>{near}</div>',
-                f'<div class="pa-crumb">{escape_html(crumb)}</div>']
+        anchors = "".join(f'<span id="{anchor_id(turn["id"], c["n"])}"></span>' for c in items)
+        rows = [f'<div class="pa-src-head">{anchors}<span class="pa-src-title">{citation_numbers(items)} '
+                f'{html_text(first.get("doc_title", ""))}</span>{near}</div>',
+                f'<div class="pa-crumb">{html_text(crumb)}</div>']
         cls = "pa-passage near" if first.get("near_miss") else "pa-passage"
         for c in items:
             num = f'<span class="pa-n">[{c["n"]}]</span>' if len(items) > 1 else ""
             rows.append(f'<div class="{cls}">{num}{highlight_html(c.get("text", ""), c.get("quote", ""))}</div>')
             rows += [f'<div class="pa-flag">⚠ {html_text(FLAG_LABELS_ZH.get(f, f))}</div>' for f in c.get("flags") or ()]
         st.markdown("".join(rows), unsafe_allow_html=True)  # one element per card keeps reruns light
+        _reader_link(first)  # one click from the card into the document
         if compact:  # inside an expander already (expanders cannot nest)
-            _reader_link(first)
             return
         ctx = _merged_context(turn, items)
         with st.expander("查看完整章节（上下文）", icon=":material/menu_book:"):
@@ -120,7 +125,6 @@ def _render_group(turn: dict, items: list[dict], compact: bool = False) -> None:
                     rows.append(f'<div class="pa-ctx{" cited" if item["cited"] else ""}">'
                                 f'<span class="pa-label">{escape_html(item["label"])}</span>{text}</div>')
                 st.markdown("".join(rows), unsafe_allow_html=True)
-            _reader_link(first)
 
 
 def _merged_context(turn: dict, items: list[dict]) -> list[dict]:

@@ -131,6 +131,29 @@ def group_citations(cits: Sequence[dict], max_item_chars: int = 240) -> list[lis
     return [items for _, items in groups]
 
 
+_ESCAPED_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # [n] after md_text: \[n\]
+
+
+def anchor_id(turn_id: str, n) -> str:
+    """The HTML id of citation ``n``'s source card in one turn (target of the ``[n]`` links)."""
+    return f"pa-src-{re.sub(r'[^0-9A-Za-z_-]', '', str(turn_id))}-{int(n)}"
+
+
+def citation_links(escaped_answer: str, turn_id: str) -> str:
+    """The escaped answer with each ``[n]`` marker a link to its source card (same page, no new tab)."""
+    return _ESCAPED_MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#{anchor_id(turn_id, m.group(1))})", escaped_answer)
+
+
+def visible_citations(turn: dict) -> list[dict]:
+    """The citations a turn shows: all of an answer that states something; for ``not_found`` /
+    ``not_specified`` (related passages, none answers) at most the 来源数量 the user chose."""
+    ans = turn.get("answer") or {}
+    cits = list(ans.get("citations") or [])
+    if ans.get("status") in ("not_found", "not_specified") and turn.get("max_sources"):
+        cits = cits[: max(1, int(turn["max_sources"]))]
+    return cits
+
+
 def citation_numbers(items: Sequence[dict]) -> str:
     """``[1]–[7]`` for a consecutive run, else ``[1] [3]``."""
     ns = [int(c["n"]) for c in items]
@@ -147,12 +170,13 @@ def conversation_markdown(turns: Sequence[dict], title: str = "政策助手") ->
         lines += [f"## {i}. {md_text(turn.get('question', ''))}", ""]
         if turn.get("rewritten"):
             lines += [f"> 结合上文理解为：{md_text(turn['rewritten'])}", ""]
+        lines += [f"检索范围：{md_text(turn.get('scope') or '全部文件')}", ""]
         if turn.get("mode") == "passages":
             lines += ["*仅检索段落，未生成回答*", ""]
         else:
             label = STATUS_LABELS_ZH.get(ans.get("status", ""), ans.get("status", ""))
             lines += [f"**状态：{label}**", "", md_text(ans.get("answer", ""), formatted=True), ""]
-        cits = ans.get("citations") or []
+        cits = visible_citations(turn)
         if cits:
             lines += ["**来源**", ""]
             for c in cits:

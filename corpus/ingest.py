@@ -13,6 +13,7 @@ from pathlib import Path
 
 from policy_assistant.core.errors import CorpusError, os_error_fix
 from policy_assistant.corpus.chunking import chunk_document
+from policy_assistant.corpus.completeness import check_completeness, completeness_warning
 from policy_assistant.corpus.model import (
     DOC_TYPE_INTERPRETATION,
     DOC_TYPE_LAW,
@@ -120,13 +121,20 @@ def extract_issuer(raw: RawDocument, doc_type: str) -> str | None:
     return None
 
 
-def read_document(path: Path, doc_id: str | None = None) -> Document:
-    """Read and parse one file. Raises :class:`CorpusError` naming the file and the reason."""
-    raw = read_raw(path)
+def read_document(path: Path, doc_id: str | None = None, ocr_cache: Path | None = None) -> Document:
+    """Read and parse one file. Raises :class:`CorpusError` naming the file and the reason.
+
+    ``ocr_cache``: the folder that keeps OCR results of scanned PDFs and images (``None``: none kept).
+    """
+    raw = read_raw(path, ocr_cache)
     warnings = list(raw.warnings)
     if raw.encoding and raw.encoding != "utf-8":
         warnings.append(f"decoded as {raw.encoding}")
     root = parse_structure(raw.body, warnings)
+    completeness = check_completeness(root)
+    incomplete = completeness_warning(completeness)
+    if incomplete:
+        warnings.append(incomplete)
     title = raw.title.lstrip("#").strip()
     doc_type = classify(title)
     content = "\n".join([title, *raw.meta_lines, *raw.body])
@@ -142,6 +150,8 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
         root=root,
         meta_text="\n".join(raw.meta_lines),
         warnings=warnings,
+        completeness=completeness,
+        ocr=raw.ocr,
     )
 
 
@@ -244,13 +254,13 @@ def _source(path: Path) -> SourceFile | None:
 
 
 def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60, *,
-                allow_missing: bool = False) -> CorpusResult:
+                allow_missing: bool = False, ocr_cache: Path | None = None) -> CorpusResult:
     """Ingest every supported document in ``dirs``.
 
     Unreadable files are skipped with a warning naming the file and the reason; a document with the
     same text as one already read (a copy under another name) is indexed once, with a warning. Raises
     :class:`CorpusError` when no document at all could be read, or when a folder is missing and not
-    ``allow_missing``.
+    ``allow_missing``. Scanned PDFs and images are read by OCR, whose results are kept in ``ocr_cache``.
     """
     warnings: list[str] = []
     documents: list[Document] = []
@@ -266,7 +276,7 @@ def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60, *,
             doc_id = f"{path.stem}~{n}"
             n += 1
         try:
-            doc = read_document(path, doc_id)
+            doc = read_document(path, doc_id, ocr_cache)
         except CorpusError as exc:
             warnings.append(str(exc))
             log.warning("%s", exc)
@@ -293,7 +303,7 @@ def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60, *,
         chunks.extend(doc_chunks)
     if not documents:
         where = ", ".join(str(d) for d in dirs) or "(no folders configured)"
-        detail = "; ".join(warnings) if warnings else "the folders contain no .txt/.md/.docx/.pdf files"
+        detail = "; ".join(warnings) if warnings else f"the folders contain no {'/'.join(SUPPORTED_SUFFIXES)} files"
         raise CorpusError(f"no document could be read from {where}: {detail}",
                           "point corpus_dirs (policy-assistant.toml, POLICY_ASSISTANT_CORPUS_DIRS or --corpus) at the documents")
     terms = build_domain_terms(documents, chunks)
@@ -301,6 +311,10 @@ def load_corpus(dirs: list[Path], max_chars: int = 420, overlap: int = 60, *,
 
 
 def corpus_from_settings(settings) -> CorpusResult:
-    """:func:`load_corpus` of the configured folders, chunking and ``allow_missing_corpus``."""
-    return load_corpus(list(settings.corpus_dirs), settings.chunk_max_chars, settings.chunk_overlap_chars,
-                       allow_missing=bool(getattr(settings, "allow_missing_corpus", False)))
+    """:func:`load_corpus` of the configured folders plus the app's uploads folder, with the configured
+    chunking and ``allow_missing_corpus``."""
+    from policy_assistant.corpus.uploads import source_dirs
+
+    return load_corpus(source_dirs(settings), settings.chunk_max_chars, settings.chunk_overlap_chars,
+                       allow_missing=bool(getattr(settings, "allow_missing_corpus", False)),
+                       ocr_cache=getattr(settings, "ocr_cache_dir", None))

@@ -79,6 +79,10 @@ class Document:
     root: Section = field(default_factory=lambda: Section("", "", 0, "root"))
     meta_text: str = ""  # the document's own date/source block, verbatim
     warnings: list[str] = field(default_factory=list)
+    # {"complete", "articles", "last_article", "missing", "reasons", "reason"} for 第X条 documents (corpus/completeness.py)
+    completeness: dict | None = None
+    # {"pages", "pages_ocr", "mean_confidence", "engine"} when any page was read by OCR (corpus/ocr.py)
+    ocr: dict | None = None
 
     def to_meta(self) -> dict:
         """Metadata without the heading tree (JSON-serialisable)."""

@@ -10,9 +10,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policy_assistant.core.errors import CorpusError, os_error_fix
-from policy_assistant.corpus.text import clean_line, decode_bytes, join_wrapped_lines
+from policy_assistant.corpus.text import clean_line, decode_bytes
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", *IMAGE_SUFFIXES)
+
+# What a file's first bytes say it is, and what each extension may hold.
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"PK\x03\x04", "zip"),
+               (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"GIF8", "gif"), (b"II*\x00", "tiff"),
+               (b"MM\x00*", "tiff"), (b"{\\rtf", "rtf"))
+_KINDS = {"pdf": ("a PDF", ".pdf"), "png": ("a PNG image", ".png"), "jpeg": ("a JPEG image", ".jpg"),
+          "zip": ("a ZIP archive (a Word .docx?)", ".docx"), "text": ("plain text", ".txt"),
+          "ole": ("an old-format Office file (.doc/.xls)", None), "gif": ("a GIF image", None),
+          "tiff": ("a TIFF image", None), "rtf": ("an RTF document", None)}
+_EXPECTED = {".pdf": {"pdf"}, ".png": {"png", "jpeg"}, ".jpg": {"png", "jpeg"}, ".jpeg": {"png", "jpeg"},
+             ".docx": {"zip"}, ".txt": {"text"}, ".md": {"text"}}
 
 # Web-page chrome in documents saved from government sites.
 _NAV = re.compile(r"(当前位置|您的位置|首页\s*[>＞»])")
@@ -31,10 +43,15 @@ class RawDocument:
     encoding: str | None = None
     site_host: str | None = None
     warnings: list[str] = field(default_factory=list)
+    ocr: dict | None = None  # pages read by OCR and the mean confidence (corpus/scanned.py)
 
 
-def read_raw(path: Path) -> RawDocument:
-    """Read one file by its extension. Raises :class:`CorpusError` with the reason when unreadable."""
+def read_raw(path: Path, ocr_cache: Path | None = None) -> RawDocument:
+    """Read one file by its extension. Raises :class:`CorpusError` with the reason when unreadable.
+
+    Scanned PDF pages and images are read by OCR; ``ocr_cache`` is the folder that keeps OCR results
+    per file hash (``None``: OCR every time).
+    """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise CorpusError(
@@ -47,11 +64,47 @@ def read_raw(path: Path) -> RawDocument:
         raise _os_error(path, exc) from exc
     if size == 0:
         raise CorpusError(f"{path.name}: file is empty (0 bytes)", "replace it with the full document")
-    reader = {".txt": _read_text, ".md": _read_markdown, ".docx": _read_docx, ".pdf": _read_pdf}[suffix]
-    raw = reader(path)
+    _check_content(path, suffix)
+    if suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
+        from policy_assistant.corpus.scanned import read_image, read_pdf
+
+        raw = (read_pdf if suffix == ".pdf" else read_image)(path, ocr_cache)
+    else:
+        raw = {".txt": _read_text, ".md": _read_markdown, ".docx": _read_docx}[suffix](path)
     if not raw.body:
-        raise CorpusError(f"{path.name}: no text found", "check that the file is a text document, not a scan")
+        raise CorpusError(f"{path.name}: no text found", "check that the file holds the document's text")
     return raw
+
+
+def sniff(head: bytes) -> str | None:
+    """The kind of file its first bytes show (``pdf``, ``png``, ``jpeg``, ``zip``, ``ole`` …), or ``None``."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+
+
+def _check_content(path: Path, suffix: str) -> None:
+    """Raise when the content is not what the extension says (a PNG named .pdf, a PDF named .txt …)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        raise _os_error(path, exc) from exc
+    if suffix == ".pdf" and b"%PDF-" in head[:1024]:
+        return  # readers accept a PDF header after a little junk
+    kind = sniff(head)
+    if kind is None and suffix not in (".txt", ".md"):
+        try:
+            decode_bytes(head[:4000].rsplit(b"\n", 1)[0] or head)
+            kind = "text"
+        except UnicodeDecodeError:
+            return  # unknown binary: the reader says what is wrong with it
+    if kind is None or kind in _EXPECTED[suffix]:
+        return
+    what, ext = _KINDS[kind]
+    fix = (f"rename it to {path.stem}{ext}" if ext else
+           f"convert it to one of {', '.join(SUPPORTED_SUFFIXES)} (e.g. save it again as PDF or PNG)")
+    raise CorpusError(f"{path.name}: the content is {what}, not the {suffix} its name says", fix)
 
 
 def _os_error(path: Path, exc: OSError) -> CorpusError:
@@ -108,6 +161,17 @@ def _read_text(path: Path) -> RawDocument:
     while rest and (_SOURCE_LINE.search(rest[0]) or _is_date_line(rest[0])):
         meta.append(rest.pop(0))
     return RawDocument(title, meta, rest, enc, host, warnings)
+
+
+def split_title(lines: list[str]) -> tuple[str, list[str], list[str]]:
+    """First line as the title, the date lines right after it as metadata, the rest as the body."""
+    if not lines:
+        return "", [], []
+    rest = lines[1:]
+    meta = []
+    while rest and _is_date_line(rest[0]):
+        meta.append(rest.pop(0))
+    return lines[0], meta, rest
 
 
 def _is_date_line(line: str) -> bool:
@@ -175,20 +239,3 @@ def _read_docx(path: Path) -> RawDocument:
     return RawDocument(title, meta, body)
 
 
-def _read_pdf(path: Path) -> RawDocument:
-    try:
-        import pypdf
-
-        reader = pypdf.PdfReader(str(path))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except Exception as exc:  # pypdf raises many types for damaged files
-        raise CorpusError(f"{path.name}: cannot read PDF ({type(exc).__name__}: {exc})", "replace it with an intact PDF") from exc
-    lines = [ln for ln in _clean_lines("\n".join(pages)) if ln]
-    if not lines:
-        return RawDocument("", [], [])
-    title = lines[0]
-    rest = lines[1:]
-    meta = []
-    while rest and _is_date_line(rest[0]):
-        meta.append(rest.pop(0))
-    return RawDocument(title, meta, join_wrapped_lines(rest))

@@ -7,6 +7,7 @@ copy with rules of its own. Imports nothing of the project.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -127,8 +128,39 @@ def _looks_binary(text: str) -> bool:
     return (control + private) / len(text) > 0.01
 
 
+@functools.cache
+def _conversion_triggers() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """What can make zhconv's zh-cn conversion change a text: every entry whose value differs from its
+    key contains a traditional character that converts on its own (the first such character is the
+    trigger) or, for the few entries without one (反覆, 公升, A肝 …), the whole key must occur."""
+    from zhconv import zhconv as zc
+
+    table = zc.getdict("zh-cn")
+    singles = {k for k, v in table.items() if len(k) == 1 and k != v}
+    triggers: set[str] = set()
+    words: dict[str, list[str]] = {}
+    for key, value in table.items():
+        if key == value:
+            continue
+        trad = next((ch for ch in key if ch in singles), None)
+        if trad is not None:
+            triggers.add(trad)
+        else:
+            words.setdefault(key[0], []).append(key)
+    return frozenset(triggers), {ch: tuple(ks) for ch, ks in words.items()}
+
+
 def to_simplified(text: str) -> str:
-    """Traditional → simplified Chinese (``森林覆蓋率`` → ``森林覆盖率``)."""
+    """Traditional → simplified Chinese (``森林覆蓋率`` → ``森林覆盖率``).
+
+    Exactly ``zhconv.convert(text, "zh-cn")``, without its per-character loop for the text that has
+    nothing to convert (nearly every chunk of a simplified corpus): zhconv's greedy longest match can
+    only change text that contains some entry whose value differs from its key.
+    """
+    triggers, words = _conversion_triggers()
+    chars = set(text)
+    if triggers.isdisjoint(chars) and not any(k in text for ch in chars.intersection(words) for k in words[ch]):
+        return text
     return zhconv.convert(text, "zh-cn")
 
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 from policy_assistant.core.errors import PolicyAssistantError, os_error_fix
+from policy_assistant.core.sqlite import SQLiteStore, utc_now
+from policy_assistant.core.sqlite import sqlite_error_fix as _sqlite_error_fix
 
 RATINGS = ("up", "down")
 SCHEMA_VERSION = 1
@@ -50,8 +49,7 @@ class FeedbackError(PolicyAssistantError):
     """The feedback log cannot be opened or written."""
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+_now = utc_now
 
 
 def _check_rating(rating: str | None) -> str | None:
@@ -62,69 +60,21 @@ def _check_rating(rating: str | None) -> str | None:
 
 def sqlite_error_fix(exc: sqlite3.Error, path: Path) -> str:
     """The fix for an SQLite error on the feedback log, by its error code (each names its own remedy)."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    where = "set feedback_db in policy-assistant.toml (or POLICY_ASSISTANT_FEEDBACK_DB) to a writable file"
-    if name.startswith("SQLITE_READONLY"):
-        return f"the feedback log {path} is read-only: make it and its folder writable, or {where}"
-    if name.startswith("SQLITE_FULL"):
-        return "free disk space and try again"
-    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
-        return f"{path} is not a readable feedback log (damaged or another file): move it away, or {where}"
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return "another program holds the feedback log locked: try again in a moment"
-    if name.startswith("SQLITE_CANTOPEN"):
-        return f"check that the folder {path.parent} exists and is writable, or {where}"
-    return f"check that {path} and its folder are writable, or {where}"
+    return _sqlite_error_fix(exc, path, "feedback log", "feedback_db")
 
 
-class FeedbackStore:
+class FeedbackStore(SQLiteStore):
     """A small SQLite log. Each call opens its own connection, so it is safe from any thread.
 
     The schema is created on demand: a log deleted while the app runs is simply started again.
     Every SQLite or file-system failure becomes a :class:`FeedbackError` with the matching fix.
     """
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self._run(lambda con: None, "open")
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=10)
-        con.row_factory = sqlite3.Row
-        try:
-            with con:  # commit on success, roll back on error
-                yield con
-        finally:
-            con.close()
-
-    def _create_schema(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.executescript(_SCHEMA)
-            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _run(self, op, action: str):
-        """``op(connection)``; creates the log (folder, file, table) when it is missing and retries once."""
-        for attempt in (1, 2):
-            try:
-                if attempt == 2 or not self.path.is_file():
-                    self._create_schema()
-                with self._connect() as con:
-                    return op(con)
-            except sqlite3.OperationalError as exc:
-                if attempt == 1 and ("no such table" in str(exc) or not self.path.is_file()):
-                    continue  # deleted or emptied while we ran: start the log again
-                raise self._error(exc, action) from exc
-            except sqlite3.Error as exc:
-                raise self._error(exc, action) from exc
-            except OSError as exc:
-                raise FeedbackError(f"cannot {action} the feedback log {self.path}: {exc.strerror or exc}",
-                                    os_error_fix(exc, f"the folder {self.path.parent}")) from exc
-        raise AssertionError("unreachable")
-
-    def _error(self, exc: sqlite3.Error, action: str) -> FeedbackError:
-        return FeedbackError(f"cannot {action} the feedback log {self.path}: {exc}", sqlite_error_fix(exc, self.path))
+    SCHEMA = _SCHEMA
+    SCHEMA_VERSION = SCHEMA_VERSION
+    WHAT = "feedback log"
+    SETTING = "feedback_db"
+    ERROR = FeedbackError
 
     def record(
         self,

@@ -10,9 +10,11 @@ that is not its own (anything but an index, an empty or a new folder) and touche
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import inspect
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -30,12 +32,14 @@ from policy_assistant.core.errors import (
     os_error_fix,
 )
 from policy_assistant.corpus.model import sha256_text
+from policy_assistant.corpus.registry import read_registry, version_info
 from policy_assistant.corpus.text import UNIT_MAX_CHARS, split_units
 from policy_assistant.corpus.vocabulary import load_vocabulary
 from policy_assistant.index import store
 from policy_assistant.index.bm25 import build_bm25, save_bm25
-from policy_assistant.index.embedders import Embedder, make_embedder
+from policy_assistant.index.embedders import Embedder, make_build_embedder
 from policy_assistant.index.lock import BuildLock
+from policy_assistant.index.milvus_store import store_kind
 
 # progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
 Progress = Callable[[str, int, int], None]
@@ -58,6 +62,7 @@ class BuildReport:
     added_docs: list[str] = field(default_factory=list)
     changed_docs: list[str] = field(default_factory=list)
     removed_docs: list[str] = field(default_factory=list)
+    status_changed_docs: list[str] = field(default_factory=list)  # active / superseded / disabled changed
     full_rebuild: bool = True
     reason: str = ""  # why the previous index could not be reused (empty when it was)
     seconds_total: float = 0.0
@@ -120,9 +125,12 @@ def _previous(index_dir: Path, embedder: Embedder, tokenizer_fp: str) -> _Previo
     return prev
 
 
-def _tokenizer_fingerprint(factory: Callable, terms: list[str]) -> str:
-    """Changes whenever the tokenizer's package code, jieba or the domain terms change (cached tokens go stale)."""
+def _tokenizer_fingerprint(factory: Callable, terms: list[str], engine: str | None = None) -> str:
+    """Changes whenever the tokenizer's package code, its engine (name and version) or the domain terms
+    change (cached tokens go stale)."""
     h = hashlib.sha256()
+    if engine:
+        h.update(f"engine={engine}=={_package_version(engine)}|".encode())
     try:  # the factory's whole package (corpus/*.py): tokenize also depends on normalize_query etc.
         for src in sorted(Path(inspect.getsourcefile(factory) or "").resolve().parent.glob("*.py")):
             h.update(src.read_bytes())
@@ -133,9 +141,20 @@ def _tokenizer_fingerprint(factory: Callable, terms: list[str]) -> str:
     return h.hexdigest()
 
 
+PARALLEL_TOKENIZE_MIN = 5000  # chunks to tokenise before worker processes pay for their start-up
+
+
 def _tokenize_all(chunks, previous_tokens: dict[str, list[str]], factory: Callable, terms: list[str],
-                  progress: Progress | None) -> list[list[str]]:
-    """BM25 tokens of every chunk; reused by content hash, jieba is only started when needed."""
+                  progress: Progress | None, engine: str | None = None, workers: int = 1) -> list[list[str]]:
+    """BM25 tokens of every chunk; reused by content hash, jieba is only started when needed. Many new
+    chunks with the standard tokenizer (``engine``) are tokenised in ``workers`` processes."""
+    todo = [c for c in chunks if c.content_hash not in previous_tokens]
+    if engine and workers > 1 and len(todo) >= PARALLEL_TOKENIZE_MIN:
+        from policy_assistant.corpus.terms import tokenize_parallel
+
+        fresh = dict(zip((c.content_hash for c in todo),
+                         tokenize_parallel([c.retrieval_text for c in todo], terms, engine, workers), strict=True))
+        previous_tokens = {**previous_tokens, **fresh}
     tokenize = None
     out: list[list[str]] = []
     for i, c in enumerate(chunks):
@@ -160,7 +179,8 @@ def _embed_missing(texts: dict[str, str], reuse: dict[str, np.ndarray], embedder
     fresh: dict[str, np.ndarray] = {}
     if progress:
         progress(stage, 0, total)
-    batch_size = max(1, int(batch_size))
+    # an embedder that works on several batches at once (worker processes, a service) gets them in one call
+    batch_size = max(1, int(batch_size)) * max(1, int(getattr(embedder, "parallelism", 1)))
     for start in range(0, total, batch_size):
         batch = items[start:start + batch_size]
         vecs = embedder.embed_passages([text for _, text in batch])
@@ -183,7 +203,12 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
     ``CorpusResult``-like object with ``documents``, ``chunks``, ``domain_terms``, ``warnings``) and
     ``tokenizer_factory`` (``domain_terms -> tokenize``) replace the configured ones, e.g. in tests.
     Raises :class:`IndexLockedError` if another build holds the lock (``lock_wait`` seconds to wait).
+    ``store = "milvus"`` builds into Milvus instead (index/milvus_build.py).
     """
+    if store_kind(settings) == "milvus":
+        from policy_assistant.index.milvus_build import build_milvus
+
+        return build_milvus(settings, progress, full=full, embedder=embedder, corpus=corpus, lock_wait=lock_wait)
     t0 = time.perf_counter()
     index_dir = Path(settings.index_dir)
     store.claim(index_dir)
@@ -195,13 +220,19 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
             corpus = corpus_from_settings(settings)
         t_ingest = time.perf_counter() - t0
         if embedder is None:
-            embedder = make_embedder(settings)
+            embedder = make_build_embedder(settings)  # worker processes stop when it is collected
+        engine = None
         if tokenizer_factory is None:
-            from policy_assistant.corpus.terms import make_tokenizer as tokenizer_factory
+            from policy_assistant.corpus.terms import make_tokenizer
+
+            engine = getattr(settings, "tokenizer", "") or "rjieba"
+            tokenizer_factory = make_tokenizer
 
         vocab = load_vocabulary(getattr(settings, "vocabulary", "") or None)
         terms = sorted(set(corpus.domain_terms) | set(vocab.keep_whole))
-        tokenizer_fp = _tokenizer_fingerprint(tokenizer_factory, terms)
+        tokenizer_fp = _tokenizer_fingerprint(tokenizer_factory, terms, engine)
+        if engine:
+            tokenizer_factory = functools.partial(tokenizer_factory, engine=engine)
         prev = _Previous(reason="full rebuild requested") if full else _previous(index_dir, embedder, tokenizer_fp)
         reuse, old_docs, reason = prev.vectors, prev.documents, prev.reason
         chunks = list(corpus.chunks)
@@ -219,7 +250,9 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
             vectors[i] = fresh[h] if h in fresh else reuse[h]
 
         t2 = time.perf_counter()
-        token_lists = _tokenize_all(chunks, prev.tokens, tokenizer_factory, terms, progress)
+        workers = int(getattr(settings, "tokenize_workers", 1))
+        workers = workers if workers > 0 else (os.cpu_count() or 1)
+        token_lists = _tokenize_all(chunks, prev.tokens, tokenizer_factory, terms, progress, engine, workers)
         bm25 = build_bm25(token_lists)
         if progress:
             progress("bm25", len(chunks), len(chunks))
@@ -231,16 +264,21 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         per_doc: dict[str, int] = {}
         for c in chunks:
             per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
+        registry = read_registry(getattr(settings, "documents_db", None))  # 文件管理: status and versions
         for d in corpus.documents:
             meta = d.to_meta()
             meta["n_chunks"] = per_doc.get(d.doc_id, 0)
+            meta.update(version_info(registry.get(d.doc_id)))
             documents.append(meta)
             doc_entries[d.doc_id] = {"title": d.title, "file": d.file, "doc_type": d.doc_type,
-                                     "content_hash": d.content_hash, "n_chunks": meta["n_chunks"]}
+                                     "content_hash": d.content_hash, "n_chunks": meta["n_chunks"],
+                                     "status": meta["status"]}
         added = sorted(set(doc_entries) - set(old_docs))
         removed = sorted(set(old_docs) - set(doc_entries))
         changed = sorted(k for k in set(doc_entries) & set(old_docs)
                          if doc_entries[k]["content_hash"] != old_docs[k].get("content_hash"))
+        status_changed = sorted(k for k in set(doc_entries) & set(old_docs)
+                                if doc_entries[k]["status"] != old_docs[k].get("status", "active"))
 
         tmp = None
         try:
@@ -269,9 +307,11 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                           "n_units": int(offsets[-1]), "dtype": "float16"},
                 "vocabulary": {"path": str(vocab.path), "sha256": vocab.sha256},
                 "bm25": {"library": "bm25s", "version": _package_version("bm25s"), "method": "lucene",
-                         "tokenizer": "jieba + domain_terms.txt", "tokenizer_fingerprint": tokenizer_fp},
+                         "tokenizer": f"{engine or 'custom'} + domain_terms.txt", "tokenizer_engine": engine,
+                         "tokenizer_fingerprint": tokenizer_fp},
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "corpus_dirs": [str(p) for p in settings.corpus_dirs],
+                "uploads_dir": str(getattr(settings, "uploads_dir", "") or ""),
                 "n_documents": len(documents),
                 "n_chunks": len(chunks),
                 "documents": doc_entries,
@@ -300,7 +340,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         n_documents=len(documents), n_chunks=len(chunks), n_embedded=n_embedded,
         n_units=int(offsets[-1]), n_units_embedded=n_units_embedded,
         n_reused=len(chunks) - sum(1 for c in chunks if c.content_hash in fresh),
-        added_docs=added, changed_docs=changed, removed_docs=removed,
+        added_docs=added, changed_docs=changed, removed_docs=removed, status_changed_docs=status_changed,
         full_rebuild=not reuse, reason=reason,
         seconds_total=time.perf_counter() - t0, seconds_ingest=t_ingest, seconds_embed=t_embed,
         seconds_bm25=t_bm25, seconds_write=t_write, size_bytes=store.folder_size(version_dir),

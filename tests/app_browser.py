@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+from policy_assistant.api.launch import free_port, running_process
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,12 +39,6 @@ def browser_missing_reason() -> str | None:
     except ImportError:
         return "selenium is not installed: pip install -e '.[dev]'"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def settings_env(settings) -> dict[str, str]:
@@ -77,32 +71,14 @@ def running_app(settings, log_path: Path, *, extra_env: dict | None = None, time
         cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats",
                "false", "--server.fileWatcherType", "none"]
-    log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def ready() -> bool:
+        with urllib.request.urlopen(url + "_stcore/health", timeout=2) as r:
+            return r.read().strip() == b"ok"
+
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}: {Path(log_path).read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url + "_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start in {timeout}s: {Path(log_path).read_text()[-2000:]}")
-            time.sleep(0.2)
+    with running_process(cmd, ready, env=env, log_path=log_path, timeout=timeout, cwd=ROOT, what="streamlit"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def make_driver(profile_dir: str | None = None):

@@ -31,7 +31,9 @@ def make_settings(tmp: Path, corpus_dirs=None, **overrides):
 
     tmp = Path(tmp)
     paths = {"data_dir": str(tmp / "data"), "index_dir": str(tmp / "index"),
-             "feedback_db": str(tmp / "data" / "feedback.sqlite3")}
+             "feedback_db": str(tmp / "data" / "feedback.sqlite3"), "uploads_dir": str(tmp / "data" / "uploads"),
+             "documents_db": str(tmp / "data" / "documents.sqlite3"),
+             "conversations_db": str(tmp / "data" / "conversations.sqlite3")}
     return load_settings(REPO / "policy-assistant.toml",
                          corpus_dirs=[str(p) for p in (corpus_dirs or [CORPUS])], **{**paths, **overrides})
 

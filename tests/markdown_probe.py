@@ -25,6 +25,9 @@ class _Collector(HTMLParser):
         self.active: list[str] = []
 
     def handle_starttag(self, tag, attrs):
+        if tag == "a" and [(n, v) for n, v in attrs if n in URL_ATTRS or n.startswith("on")] == \
+                [("href", v) for n, v in attrs if n == "href" and re.fullmatch(r"#[-\w]+", v or "")]:
+            return  # a link to an element of the same page ([n] → its source card): goes nowhere else
         if tag in ACTIVE_TAGS:
             self.active.append(f"<{tag} {dict(attrs)}>")
         for name, value in attrs:

@@ -105,8 +105,9 @@ def _check_answer_and_sources(at: AppTest) -> None:
     assert source_titles(at), "no source rendered"
     passages = [m.value for m in at.markdown if 'class="pa-passage"' in m.value]
     assert passages and any("<mark" in p for p in passages), "the quoted sentence is not highlighted"
-    # the answer text with its [n] markers is on the page (brackets are Markdown-escaped: \[1\])
-    assert any("[1]" in m.value.replace("\\", "") for m in at.markdown if "pa-" not in m.value)
+    # the answer text with its [n] markers is on the page (brackets are Markdown-escaped: \[1\]; each marker
+    # links to its source card, #pa-src-…)
+    assert any("[1]" in m.value.replace("\\", "") for m in at.markdown if 'class="pa-' not in m.value)
     # the full section in context is one click away
     assert any(e.label.startswith("查看完整章节") for e in at.expander)
 

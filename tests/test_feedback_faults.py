@@ -90,7 +90,8 @@ def test_cli_stats_on_unreadable_log_is_one_line_exit_2(tmp_path):
 # --------------------------------------------------------------------------- the app (AppTest, real index)
 
 
-app_env = chat_page.app_env  # the chat page tests' fixture: the real index and a fresh feedback log
+app_env = chat_page.app_env  # the chat page tests' fixtures: the real index and a fresh feedback log
+plain_env = chat_page.plain_env
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Layering contract (issue 11): lower layers never import higher ones.
 
-    core → corpus → index → retrieval → answer → (eval, training) → (cli, app)
+    core → corpus → index → retrieval → answer → (eval, training) → (cli, app, api)
 
 ``prompts`` holds templates and sits on the floor with ``core``. Packages on the same level do not
 import each other, except the two front ends (the CLI's ``app`` command preloads the app's cache).
@@ -25,9 +25,9 @@ LEVEL = {
     "retrieval": 3,
     "answer": 4,
     "eval": 5, "training": 5,
-    "cli": 6, "app_pages": 6, "__main__": 6,
+    "cli": 6, "app_pages": 6, "api": 6, "__main__": 6,
 }
-FRONT_ENDS = {"cli", "app_pages", "__main__"}
+FRONT_ENDS = {"cli", "app_pages", "api", "__main__"}
 
 
 def _package_dirs() -> dict[str, Path]:

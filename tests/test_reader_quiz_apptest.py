@@ -147,6 +147,16 @@ def test_bad_deep_link_is_a_readable_warning():
     assert at.session_state["reader_section"] == ""
 
 
+def test_reader_shows_a_banner_for_an_incomplete_copy():
+    """The stored 长江保护法 stops at 第七十九条 (issue 13): the reader says so; a complete law has no banner."""
+    at = _reader(doc="长江保护法(2020-12-26)")
+    assert not at.exception
+    banners = [w.value for w in at.warning if "可能不完整" in w.value]
+    assert len(banners) == 1 and "第七十九条" in banners[0] and "附则" in banners[0]
+    at = _reader(doc=PERMITS_ID)
+    assert not any("可能不完整" in w.value for w in at.warning)
+
+
 def test_ask_about_this_section_hands_a_question_to_the_chat(corpus):
     at = _reader(doc=PERMITS_ID, section=_chunk(corpus, PERMITS_ID, "第十四条").chunk_id)
     at.button(key="reader_ask").click().run()

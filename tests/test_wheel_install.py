@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from policy_assistant.api.launch import stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
@@ -98,8 +100,4 @@ def test_cli_and_app_from_an_installed_wheel_outside_the_checkout(wheel_venv, tm
         assert r.returncode == 0, r.stderr[-2000:]
         assert r.stdout.startswith("chat ") and str(venv) in r.stdout
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=20)

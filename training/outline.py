@@ -36,8 +36,9 @@ def _stamp(dirs) -> tuple:
 def load_corpus_cached(settings):
     """``load_corpus`` for these settings, reused until a corpus file changes (the reader and quiz need no index)."""
     from policy_assistant.corpus.ingest import corpus_from_settings
+    from policy_assistant.corpus.uploads import source_dirs
 
-    dirs = [str(d) for d in settings.corpus_dirs]
+    dirs = [str(d) for d in source_dirs(settings)]
     key = (tuple(dirs), settings.chunk_max_chars, settings.chunk_overlap_chars, _stamp(dirs))
     with _CORPUS_LOCK:
         if key not in _CORPUS_CACHE:

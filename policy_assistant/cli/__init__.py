@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "policy_assistant.cli.eval_cmd",
     "policy_assistant.cli.quiz_cmd",
     "policy_assistant.cli.app_cmd",
+    "policy_assistant.cli.serve_cmd",
 ]
 
 
@@ -86,7 +87,7 @@ class StaleWarning:
     def __init__(self, settings, retriever):
         from policy_assistant.index.freshness import FreshnessChecker
 
-        self.checker = FreshnessChecker(getattr(retriever, "manifest", None) or {}, settings.corpus_dirs)
+        self.checker = FreshnessChecker.for_settings(getattr(retriever, "manifest", None) or {}, settings)
         self.shown: str | None = None
 
     def check(self) -> None:

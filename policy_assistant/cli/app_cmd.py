@@ -83,7 +83,7 @@ def app_environment(settings, base: dict | None = None) -> dict:
     return env
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -103,7 +103,7 @@ def run_app(args: argparse.Namespace) -> int:
     if args.print_command:
         print(" ".join(cmd))
         return 0
-    if not _is_loopback(args.host) and not settings.app_password:
+    if not is_loopback(args.host) and not settings.app_password:
         print(f"warning: the app will listen on {args.host} without a password; set app_password in "
               "policy-assistant.toml or POLICY_ASSISTANT_APP_PASSWORD", file=sys.stderr)
     from policy_assistant.index.store import has_index

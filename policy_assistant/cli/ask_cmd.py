@@ -47,21 +47,32 @@ def _resolve_docs(assistant, docs: list[str] | None) -> list[str] | None:
     return ids
 
 
+def sources_lines(citations, markdown: bool = False) -> list[str]:
+    """The "来源:" block: each citation's number, breadcrumb, tags and the start of its passage.
+    ``markdown``: as a Markdown list (the HTTP API's chat replies; indented lines would be code there)."""
+    from policy_assistant.answer.types import FLAG_LABELS_ZH
+
+    if not citations:
+        return []
+    item, more = ("- ", "  ") if markdown else ("  ", "      ")
+    lines = ["来源:"]
+    for c in citations:
+        tag = " (相近内容,非答案依据)" if c.near_miss else ""
+        tag += "".join(f" ({FLAG_LABELS_ZH.get(f, f)})" for f in c.flags)
+        lines.append(f"{item}[{c.n}] {c.section}{tag}")
+        lines.append(f"{more}{c.text.strip().replace(chr(10), ' ')[:160]}")
+    return lines
+
+
 def render_text(ans) -> str:
-    from policy_assistant.answer.types import FLAG_LABELS_ZH, STATUS_LABELS_ZH
+    from policy_assistant.answer.types import STATUS_LABELS_ZH
 
     prob = f" (P={ans.probability:.2f})" if ans.probability is not None else ""
     lines = [f"[{STATUS_LABELS_ZH.get(ans.status, ans.status)}{prob}] {ans.question}"]
     if ans.rewritten_question:
         lines.append(f"(理解为: {ans.rewritten_question})")
     lines += ["", ans.answer.strip(), ""]
-    if ans.citations:
-        lines.append("来源:")
-        for c in ans.citations:
-            tag = " (相近内容,非答案依据)" if c.near_miss else ""
-            tag += "".join(f" ({FLAG_LABELS_ZH.get(f, f)})" for f in c.flags)
-            lines.append(f"  [{c.n}] {c.section}{tag}")
-            lines.append(f"      {c.text.strip().replace(chr(10), ' ')[:160]}")
+    lines += sources_lines(ans.citations)
     for n in ans.notes:
         lines.append(f"注: {n}")
     return "\n".join(lines)

@@ -90,6 +90,8 @@ def cmd_build(args) -> int:
 
 
 def cmd_info(args) -> int:
+    from policy_assistant.index.embedders import embedder_name
+    from policy_assistant.index.milvus_store import store_kind
     from policy_assistant.index.store import folder_size, read_current, read_version_manifest, verify_files
 
     settings = settings_from_args(args)
@@ -99,26 +101,33 @@ def cmd_info(args) -> int:
         verify_files(version_dir, manifest)
         return version_dir, manifest
 
-    version_dir, manifest = read_current(settings.index_dir, verified)
-    size = folder_size(version_dir)
+    if store_kind(settings) == "milvus":
+        from policy_assistant.index import milvus_store as ms
+
+        parts = ms.read_manifest(ms.connect(settings), settings.milvus_collection)
+        manifest = dict(parts["manifest"], sources=parts["sources"])
+        where, version = f"{settings.milvus_uri} [{settings.milvus_collection}]", f"v{manifest.get('version')}"
+        size, checked = 0, "Milvus store"
+    else:
+        version_dir, manifest = read_current(settings.index_dir, verified)
+        where, version, size = str(settings.index_dir), version_dir.name, folder_size(version_dir)
+        checked = f"checksums ok ({len(manifest.get('files', {}))} files)"
     if args.json:
-        out = {"path": str(settings.index_dir), "version": version_dir.name, "size_bytes": size,
-               "checksums": "ok", **manifest}
+        out = {"path": where, "version": version, "size_bytes": size, "checksums": "ok", **manifest}
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     emb = manifest.get("embedder", {})
     ch = manifest.get("chunking", {})
-    print(f"index: {settings.index_dir}  (version {version_dir.name})")
-    print(f"  format {manifest['format_version']}; built {manifest.get('built_at')}; "
-          f"{size / 1e6:.1f} MB; checksums ok ({len(manifest.get('files', {}))} files)")
+    print(f"index: {where}  (version {version})")
+    print(f"  format {manifest['format_version']}; built {manifest.get('built_at')}; {size / 1e6:.1f} MB; {checked}")
     print(f"  embedder {emb.get('name')} (dim {emb.get('dim')}); chunking max {ch.get('max_chars')} chars, "
           f"overlap {ch.get('overlap_chars')}")
-    if emb.get("name") != settings.embedder:
+    if emb.get("name") != embedder_name(settings.embedder):
         print(f"  ! the configuration asks for embedder {settings.embedder!r}: rebuild with "
               "`policy-assistant index build`")
     from policy_assistant.index.freshness import FreshnessChecker
 
-    fresh = FreshnessChecker(manifest, settings.corpus_dirs)
+    fresh = FreshnessChecker.for_settings(manifest, settings)
     if not fresh.supported:
         print("  ! built before corpus files were recorded: rebuild with `policy-assistant index build` to be told "
               "when the corpus changes")

