@@ -93,7 +93,7 @@ def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
     n = cites.mark(best.hit, best.text)
     lines = [f"根据{label(best.hit)}：**{_strip_end(clip(best.text))}** [{n}]"]
     if ev.part.answer_type == "list":
-        items = list_items(ev) if list_items is not None else []
+        items = list_items(ev, best.hit) if list_items is not None else []
         if items:
             lines = ["各项内容："]
             for i, h in enumerate(items[:MAX_LIST_ITEMS], 1):

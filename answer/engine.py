@@ -8,10 +8,11 @@ The answer path is explicit stages, one module each, with typed records between 
 
 from __future__ import annotations
 
+import re
 import time
 
 from policy_assistant.answer.analyse import Analyser
-from policy_assistant.answer.compose import compose, overall_status
+from policy_assistant.answer.compose import ENUMERATION, compose, overall_status
 from policy_assistant.answer.decide import decide, score_units
 from policy_assistant.answer.evidence import EvidenceScorer
 from policy_assistant.answer.followup import rewrite_followup
@@ -24,6 +25,8 @@ from policy_assistant.answer.verify import absent_articles, make_consistent
 from policy_assistant.core.errors import PolicyAssistantError
 from policy_assistant.corpus.completeness import incomplete_note
 from policy_assistant.retrieval.types import Hit
+
+ARTICLE_LABEL = re.compile(r"第[一二三四五六七八九十百零〇\d]+条")
 
 
 class Assistant:
@@ -87,14 +90,13 @@ class Assistant:
     def analyse(self, question: str) -> Question:
         return self.analyser.analyse(question)
 
-    def list_items(self, ev) -> list:
+    def list_items(self, ev, best_hit: Hit | None = None) -> list:
         """For a list question: the items under the heading that names what is asked (附件1 › "七大示范工程"
-        › 1. … 7.), as hits, when one of the part's hits sits under such a heading; else ``[]``.
+        › 1. … 7.), as hits, when the best evidence's passage sits under such a heading; else ``[]``.
 
         A heading "names" the list when it contains one of the part's key terms; the heading whose terms
-        carry the most IDF wins, so a chapter heading (第二章 申请与审批) never lists a whole chapter."""
-        from policy_assistant.retrieval.types import Hit
-
+        carry the most IDF wins. Articles are never listed as items: a heading above articles is a chapter
+        (第二章 申请与审批), not a list."""
         best, best_w = None, 0.0
         for h in ev.hits:
             c = h.chunk
@@ -105,10 +107,17 @@ class Assistant:
                     best, best_w = (c.doc_id, tuple(c.path[:depth]), h), w
         if best is None:
             return []
+        if best_hit is not None and ENUMERATION.search(best_hit.chunk.text):
+            # the best passage enumerates items itself: a list of siblings only when its heading names the
+            # list better than the passage's own label does
+            own = sum(t.idf for t in ev.part.terms if t.df > 0 and best_hit.chunk.path
+                      and t.text in best_hit.chunk.path[-1])
+            if own >= best_w:
+                return []
         doc_id, parent, hit = best
         items = [c for c in self.retriever.chunks if c.doc_id == doc_id and tuple(c.path[: len(parent)]) == parent
                  and len(c.path) > len(parent)]
-        if not 2 <= len(items) <= 30:
+        if not 2 <= len(items) <= 30 or any(ARTICLE_LABEL.match(c.path[-1]) for c in items if c.path):
             return []
         return [Hit(chunk=c, score=hit.score, rank=hit.rank) for c in items]
 

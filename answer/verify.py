@@ -71,8 +71,9 @@ def check_grounding(answer_text: str, passages: dict[int, str], question: str = 
 
 # ---- the extractive path: the status never contradicts the citations --------------------------------
 
+LEAD_UNITS = 2                # the sentences an answer quotes first (the lead and its best support)
 CONSISTENCY_MIN_SCORE = 0.2   # a sentence stating the asked detail with at least this unit score answers
-CHECKED_TYPES = {"penalty": "penalty", "number": "number", "when": "date", "who": "who"}
+CHECKED_TYPES = {"penalty": "penalty", "number": "number", "when": "date", "who": "who", "definition": "definition"}
 
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -103,6 +104,8 @@ def make_consistent(ev, decision, vocab, question=None):
 
     - a part whose best evidence is out of the question's scope (another year, another place) is not
       answered by it: not_specified for another year, not_found for another place;
+    - an answered part none of whose first-quoted sentences states the asked kind of detail (a figure for
+      a number question …) is not_specified: the subject is there, the detail is not;
     - a not_specified / not_found part that would cite a passage stating the asked kind of detail (a fine
       for a penalty question, a figure for a number question …) either is answered by that sentence
       (when the unit model finds it relevant enough) or does not cite that passage. Mutates ``ev.units``.
@@ -115,7 +118,15 @@ def make_consistent(ev, decision, vocab, question=None):
             status = "not_specified" if conflict == "year" else "not_found"
             return Decision(status, decision.probabilities.get(status, 0.0), {**decision.probabilities, "scope": 1.0})
     kind = CHECKED_TYPES.get(ev.part.answer_type)
-    if decision.status == "answered" or kind is None:
+    if kind is None:
+        return decision
+    if decision.status == "answered":
+        # positive evidence for "not specified": the passages on the subject were found, but none of the
+        # sentences the answer would quote first states the asked-for kind of detail
+        quoted = [u for u in ev.units if u.index >= 0][:LEAD_UNITS]
+        if quoted and not any(vocab.states(kind, u.text) for u in quoted):
+            return Decision("not_specified", decision.probabilities.get("not_specified", 0.0),
+                            {**decision.probabilities, "kind_missing": 1.0})
         return decision
     stating = [u for u in ev.units if u.index >= 0 and vocab.states(kind, u.text)]
     if not stating:

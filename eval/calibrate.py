@@ -194,6 +194,18 @@ def fit_status_model(data: list[Featurised], unit_scores: dict[int, np.ndarray],
     return model, p_answered
 
 
+def answer_would_be_right(f: Featurised, per_part: int = 2) -> bool:
+    """Whether answering ``f`` would be right: its gold status is answered and the ``per_part`` best-scored
+    units of its parts (what the composer quotes first) contain at least half of its key facts."""
+    if f.example.status != "answered":
+        return False
+    facts = [norm(x) for x in f.example.facts if x]
+    if not facts:
+        return True
+    quoted = "".join(norm(u.text) for ev in f.parts for u in ev.units[:per_part])
+    return sum(1 for x in facts if x in quoted) * 2 >= len(facts)
+
+
 def pick_threshold(curve: list[tuple[float, str]], target: float | None = None) -> dict:
     """The operating point on the precision–recall curve of ``(P(answered), gold status)`` pairs.
 
@@ -267,7 +279,8 @@ def calibrate(settings, *, synth_path: Path, train_index_dir: Path, dev_items, o
     ``train_index_dir`` from ``load_training_corpus(laws_json)``) plus the even md5 half of ``dev_items``
     (answered against the configured index, weighted ``DEV_WEIGHT``). The odd half of the dev items is
     never seen: it is the held-out half the reports show. The operating point maximises right
-    answered-or-not decisions on the out-of-fold P(answered) of the dev training half."""
+    decisions on the out-of-fold P(answered) of the dev training half, where answering is right only when
+    the best evidence states the key facts (:func:`answer_would_be_right`)."""
     import dataclasses
 
     from policy_assistant.answer.engine import Assistant
@@ -293,7 +306,11 @@ def calibrate(settings, *, synth_path: Path, train_index_dir: Path, dev_items, o
     data += featurise(dev, examples_from_gold(dev_train), tick)
     unit, oof_units = fit_unit_model(data, DEV_WEIGHT)
     status, p_answered = fit_status_model(data, oof_units, DEV_WEIGHT)
-    curve = [(p_answered.get(i, 0.0), f.example.status) for i, f in enumerate(data) if f.example.dev]
+    # The operating point is about answers, not statuses: an answer counts as right only when its best
+    # evidence (out-of-fold unit scores) states the asked-for facts; answering wrongly and abstaining on an
+    # answerable question are both errors, so the threshold trades one against the other.
+    curve = [(p_answered.get(i, 0.0), "answered" if answer_would_be_right(f) else "abstain")
+             for i, f in enumerate(data) if f.example.dev]
     op = pick_threshold(curve)
     status.meta["answered_threshold"] = op["threshold"]
     meta = {"training_data": synth_path.name, "training_sha256": sha256_of(synth_path, laws_path),
