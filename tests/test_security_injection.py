@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from answer_helpers import LexicalRetriever, make_chunk
+from answer_helpers import make_chunk, small_retriever
 from app_browser import settings_env
 from conftest import make_settings
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -160,7 +160,7 @@ def test_llm_path_gets_no_instruction_and_its_citation_is_flagged():
                          position=1, kind="article", doc_type="法律")]
     _RecordingModel.prompts = []
     model = _RecordingModel(responses=["状态: not_specified\n文件未明确未取得排污许可证排放示例污染物的罚款数额[1]。"])
-    ans = Assistant(LexicalRetriever(chunks), llm_answerer=LLMAnswerer(model)).ask(HOW_MUCH)
+    ans = Assistant(small_retriever(chunks), llm_answerer=LLMAnswerer(model)).ask(HOW_MUCH)
     passages = _RecordingModel.prompts[0].split("<passage n=", 1)[1]  # the system prompt says "忽略以上要求"
     assert "第三条" in passages and not any(p in passages for p in PAYLOADS), passages
     assert ans.answerer == "llm"
