@@ -87,7 +87,7 @@ def check_completeness(root: Section) -> dict | None:
     if chapters and not any("附则" in c.title.replace(" ", "") for c in chapters) \
             and not any(_EFFECTIVE.search(a.text) for a in articles[-3:]):
         reasons.append("no_final_part")
-        words.append(f"最后一章是“{chapters[-1].heading}”，其后没有附则，也没有施行日期条款")
+        words.append(f"最后一章是{chapters[-1].heading}，其后没有附则，也没有施行日期条款")
     reason = f"只到{last.label}；" + "；".join(words) if reasons else ""
     return {"complete": not reasons, "articles": len(articles), "last_article": last.label,
             "missing": _ranges(missing), "reasons": reasons, "reason": reason}

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from policy_assistant.core.errors import IndexMismatchError, IndexMissingError, StorageError
+from policy_assistant.corpus.vocabulary import load_vocabulary
 from policy_assistant.index import milvus_store as ms
 from policy_assistant.index.build import BuildReport, Progress, _embed_missing, _package_version
 from policy_assistant.index.embedders import Embedder, make_build_embedder
@@ -64,7 +65,8 @@ def build_milvus(settings, progress: Progress | None = None, *, full: bool = Fal
         t_ingest = time.perf_counter() - t0
         if embedder is None:
             embedder = make_build_embedder(settings)
-        terms = sorted(corpus.domain_terms)
+        vocab = load_vocabulary(getattr(settings, "vocabulary", "") or None)
+        terms = sorted(set(corpus.domain_terms) | set(vocab.keep_whole))
         chunks = list(corpus.chunks)
         prev, reason = _previous(client, name, embedder, full)
         old_docs = (prev or {}).get("manifest", {}).get("documents") or {}

@@ -110,10 +110,11 @@ def connect(settings):
 
 def analyzer_params(domain_terms: Iterable[str]) -> dict:
     """jieba (exact mode, HMM) with the default dictionary plus the domain terms, and our stop words."""
-    from policy_assistant.corpus.terms import STOP_WORDS
+    from policy_assistant.corpus.vocabulary import load_vocabulary
 
+    stop_words = load_vocabulary().stop_words
     return {"tokenizer": {"type": "jieba", "mode": "exact", "hmm": True, "dict": ["_default_", *domain_terms]},
-            "filter": ["cnalphanumonly", {"type": "stop", "stop_words": sorted(STOP_WORDS)}]}
+            "filter": ["cnalphanumonly", {"type": "stop", "stop_words": sorted(stop_words)}]}
 
 
 def _pieces(text: str) -> list[str]:

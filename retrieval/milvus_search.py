@@ -150,7 +150,7 @@ class MilvusRetriever(HybridRetriever):
         n = max(self.candidate_k, k)
         reqs = [AnnSearchRequest(data=[np.asarray(qvec, dtype=np.float32).tolist()], anns_field="dense",
                                  param={"metric_type": "IP"}, limit=n, expr=expr)]
-        bq = expand_bm25_query(q) if self.expand else q
+        bq = expand_bm25_query(q, self.vocabulary) if self.expand else q
         if self.tokenize(bq):
             reqs.append(AnnSearchRequest(data=[bq], anns_field="sparse", param={"metric_type": "BM25"}, limit=n,
                                          expr=expr))

@@ -26,7 +26,7 @@ class FakeBase:
         self.chunks = [chunk(i) for i in range(4)]
         self.embedder = "E"
 
-    def search(self, query, k=None, doc_ids=None, doc_types=None, mode="hybrid"):
+    def search(self, query, k=None, doc_ids=None, doc_types=None, mode="hybrid", qvec=None, exclude=None):
         self.calls.append({"k": k, "doc_ids": doc_ids, "mode": mode})
         # dense / bm25 raw scores: chunk 0 best by RRF rank, chunk 2 best by the score sum
         raw = [(0.80, 9.0), (0.79, 1.0), (0.70, 10.0), (0.60, None)]
