@@ -34,7 +34,10 @@ from policy_assistant.index.bm25 import build_bm25, save_bm25
 from policy_assistant.index.embedders import Embedder, make_embedder
 from policy_assistant.index.lock import BuildLock
 
-# progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
+# progress(stage, done, total), in this order: "read" (0/1 → 1/1: the corpus), "embed" (chunks), "bm25" (chunks),
+# "write" (0/1: the new version folder is being written), "commit" (0/2: the version is complete; 1/2: it is in
+# place, the pointer still names the old one; 2/2: the pointer names it, old versions not yet removed),
+# "write" 1/1 (done).
 Progress = Callable[[str, int, int], None]
 
 
@@ -181,11 +184,15 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
     store.claim(index_dir)
     with BuildLock(index_dir, wait=lock_wait):
         store.recover(index_dir)
+        if progress:
+            progress("read", 0, 1)
         if corpus is None:
             from policy_assistant.corpus.ingest import corpus_from_settings
 
             corpus = corpus_from_settings(settings)
         t_ingest = time.perf_counter() - t0
+        if progress:
+            progress("read", 1, 1)
         if embedder is None:
             embedder = make_embedder(settings)
         if tokenizer_factory is None:
@@ -259,7 +266,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
 
                 manifest["sources"] = source_records(sources)
             store.write_json(tmp / store.MANIFEST, manifest)
-            version_dir = store.commit_version(tmp, index_dir)
+            version_dir = store.commit_version(tmp, index_dir, progress)
         except BaseException as exc:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
