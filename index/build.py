@@ -212,6 +212,8 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
             vectors[i] = fresh[h] if h in fresh else reuse[h]
 
         t2 = time.perf_counter()
+        if progress:
+            progress("bm25", 0, len(chunks))
         token_lists = _tokenize_all(chunks, prev.tokens, tokenizer_factory, terms, progress)
         bm25 = build_bm25(token_lists)
         if progress:

@@ -378,7 +378,8 @@ def write_dense(path: Path, vectors: np.ndarray, dim: int) -> None:
     index = faiss.IndexFlatIP(dim)
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(path))
+    # written by Python, not faiss.write_index: a full disk is then an OSError with its errno, not a RuntimeError
+    path.write_bytes(faiss.serialize_index(index).tobytes())
 
 
 def file_checksums(folder: Path) -> dict[str, str]:
