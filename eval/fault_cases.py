@@ -19,7 +19,6 @@ from pathlib import Path
 
 from policy_assistant.eval.fault_stress import (
     KILL_STAGES,
-    PAUSE_ENV,
     concurrent_build_and_read,
     kill_build_at,
     prepare_kill_setup,
@@ -39,6 +38,7 @@ from policy_assistant.eval.faults import (
     snapshot,
     write_tiny_corpus,
 )
+from policy_assistant.index.build import PAUSE_ENV
 
 # ---- helpers ------------------------------------------------------------------------------------
 

@@ -35,8 +35,8 @@ from policy_assistant.eval.faults import (
     snapshot,
     write_tiny_corpus,
 )
+from policy_assistant.index.build import PAUSE_ENV
 
-PAUSE_ENV = "POLICY_ASSISTANT_BUILD_PAUSE_AT"
 # progress steps of index/build.py: before reading the corpus, before embedding, before BM25, while the version
 # folder is half written, when it is complete, when it is in place but the pointer still names the old one, and
 # when the pointer names the new one but old versions are not yet removed.

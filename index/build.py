@@ -39,6 +39,9 @@ from policy_assistant.index.lock import BuildLock
 # place, the pointer still names the old one; 2/2: the pointer names it, old versions not yet removed),
 # "write" 1/1 (done).
 Progress = Callable[[str, int, int], None]
+# `index build` stops at the progress step this variable names (e.g. "commit:1") so that fault tests can kill -9 it
+# there; read only by the command line's progress reporter (policy_assistant/cli/index_cmd.py).
+PAUSE_ENV = "POLICY_ASSISTANT_BUILD_PAUSE_AT"
 
 
 @dataclass

@@ -38,29 +38,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 # test can kill -9 it at an exact step. Watching the output alone cannot do that: on a small corpus each stage
 # takes milliseconds and the pointer replace microseconds, so a kill sent on reading a line lands at a random
 # later point. See benchmarks/fault_matrix.py.
-PAUSE_ENV = "POLICY_ASSISTANT_BUILD_PAUSE_AT"
-STAGE_LINES = {("read", 0): "reading the corpus …", ("write", 0): "writing the new index version …",
-               ("commit", 1): "switching to the new version …"}
 
 
 class _BuildProgress:
-    """Progress on stderr: a line per stage, bars for embedding (with chunks/s) and BM25 tokenising."""
+    """Progress bars on stderr: embedding (with chunks/s), then BM25 tokenising."""
 
     def __init__(self, bars: bool):
         self.show = bars
         self.bars: dict = {}
+        from policy_assistant.index.build import PAUSE_ENV
+
+        self.pause_env = PAUSE_ENV
         self.pause_at = os.environ.get(PAUSE_ENV, "")
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.pause_at in (stage, f"{stage}:{done}"):
-            print(f"paused at {stage}:{done} ({PAUSE_ENV}, pid {os.getpid()})", file=sys.stderr, flush=True)
+            print(f"paused at {stage}:{done} ({self.pause_env}, pid {os.getpid()})", file=sys.stderr, flush=True)
             time.sleep(600)
-        if not self.show:
-            return
-        line = STAGE_LINES.get((stage, done))
-        if line:
-            print(line, file=sys.stderr, flush=True)
-        if stage not in ("embed", "bm25"):
+        if not self.show or stage not in ("embed", "bm25"):
             return
         from tqdm import tqdm
 
