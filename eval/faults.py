@@ -11,13 +11,14 @@ Also home of the tiny corpus the fault tests build indexes of.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,3 +293,49 @@ def format_table(results: list[CaseResult]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row[:6], widths, strict=True)) + "  " + row[6]
                      for row in rows)
+
+
+# ---- helpers for the cases ------------------------------------------------------------------------------------
+
+
+def run_in(result: CaseResult, *args, **kw) -> CliRun:
+    """:func:`run_cli`, recorded in ``result``."""
+    run = run_cli(*args, **kw)
+    result.runs.append(run)
+    return run
+
+
+def expect(result: CaseResult, run: CliRun, codes: tuple[int, ...] = (2,), *words: str) -> None:
+    """Exit status in ``codes``; for status 2, one ``error:`` line on stderr holding every word in ``words``."""
+    result.check(run.returncode in codes, f"exit {run.returncode}, expected {codes}: {run.stderr.strip()[-160:]}")
+    if run.returncode == 2:
+        lines = run.error_lines
+        result.check(bool(lines), "no `error:` line on stderr")
+        text = " ".join(lines)
+        for w in words:
+            result.check(w in text, f"the error does not mention {w!r}: {text[:160]}")
+
+
+@contextmanager
+def guarded(result: CaseResult, *paths: Path) -> Iterator[None]:
+    """Every file below ``paths`` must be there, unchanged, after the block."""
+    before = snapshot(paths)
+    yield
+    result.lost += lost_files(before, snapshot(paths))
+
+
+def still_answers(result: CaseResult, index: Path, corpus: Path) -> None:
+    """The index answers the question: otherwise the case lost the index."""
+    run = run_cli("--corpus", str(corpus), "--index-dir", str(index), "ask", "--json", QUESTION)
+    result.runs.append(run)
+    if run.returncode != 0 or json.loads(run.stdout or "{}").get("status") != "answered":
+        result.lost.append(f"{index}: the index no longer answers ({run.stderr.strip()[-120:]})")
+
+
+def user_folder(folder: Path) -> Path:
+    """A folder with a user's notes in it (what a build must never touch)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "notes.txt").write_text("x\n", encoding="utf-8")
+    (folder / "sub").mkdir(exist_ok=True)
+    (folder / "sub" / "report.md").write_text("# 我的笔记\n", encoding="utf-8")
+    return folder
