@@ -174,7 +174,8 @@ def build_index_with_progress(settings: Settings, *, full: bool = False) -> None
     slot.empty()
 
 
-STAGE_LABELS = {"embed": "计算段落向量", "bm25": "建立关键词索引", "write": "写入索引文件", "read": "读取文件"}
+STAGE_LABELS = {"embed": "计算段落向量", "bm25": "建立关键词索引", "write": "写入索引文件", "read": "读取文件",
+                "commit": "切换到新索引"}
 
 
 def progress_adapter(draw: Callable[[float, str], None]) -> Callable:

@@ -41,8 +41,14 @@ from policy_assistant.index.embedders import Embedder, make_build_embedder
 from policy_assistant.index.lock import BuildLock
 from policy_assistant.index.milvus_store import store_kind
 
-# progress(stage, done, total); stages: "embed" (chunks), "bm25" (chunks), "write" (0/1 → 1/1).
+# progress(stage, done, total), in this order: "read" (0/1 → 1/1: the corpus), "embed" (chunks), "bm25" (chunks),
+# "write" (0/1: the new version folder is being written), "commit" (0/2: the version is complete; 1/2: it is in
+# place, the pointer still names the old one; 2/2: the pointer names it, old versions not yet removed),
+# "write" 1/1 (done).
 Progress = Callable[[str, int, int], None]
+# `index build` stops at the progress step this variable names (e.g. "commit:1") so that fault tests can kill -9 it
+# there; read only by the command line's progress reporter (policy_assistant/cli/index_cmd.py).
+PAUSE_ENV = "POLICY_ASSISTANT_BUILD_PAUSE_AT"
 
 
 @dataclass
@@ -214,11 +220,15 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
     store.claim(index_dir)
     with BuildLock(index_dir, wait=lock_wait):
         store.recover(index_dir)
+        if progress:
+            progress("read", 0, 1)
         if corpus is None:
             from policy_assistant.corpus.ingest import corpus_from_settings
 
             corpus = corpus_from_settings(settings)
         t_ingest = time.perf_counter() - t0
+        if progress:
+            progress("read", 1, 1)
         if embedder is None:
             embedder = make_build_embedder(settings)  # worker processes stop when it is collected
         engine = None
@@ -252,6 +262,8 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         t2 = time.perf_counter()
         workers = int(getattr(settings, "tokenize_workers", 1))
         workers = workers if workers > 0 else (os.cpu_count() or 1)
+        if progress:
+            progress("bm25", 0, len(chunks))
         token_lists = _tokenize_all(chunks, prev.tokens, tokenizer_factory, terms, progress, engine, workers)
         bm25 = build_bm25(token_lists)
         if progress:
@@ -323,7 +335,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
 
                 manifest["sources"] = source_records(sources)
             store.write_json(tmp / store.MANIFEST, manifest)
-            version_dir = store.commit_version(tmp, index_dir)
+            version_dir = store.commit_version(tmp, index_dir, progress)
         except BaseException as exc:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -6,6 +6,7 @@ An index folder holds::
     .build.lock         the build lock (see index/lock.py)
     v-<time>-<pid>/     one complete index version (below); the current one and the one before it
     .tmp-<pid>-<n>/     a version being written (removed by the next build if a build died)
+    .INDEX.json.tmp-<pid>  the pointer being written (likewise)
 
 and each version folder::
 
@@ -71,6 +72,7 @@ UNIT_OFFSETS = "unit_offsets.npy"   # int64 (n_chunks + 1): chunk i's units are 
 
 VERSION_RE = re.compile(r"v-\d{8}T\d{6}-\d+-\d+")
 TMP_RE = re.compile(r"\.tmp-\d+-\d+")
+MARKER_TMP_RE = re.compile(r"\.INDEX\.json\.tmp-\d+")  # a pointer being written (left over if a build died)
 
 REBUILD = "rebuild it with `policy-assistant index build --full`"
 BUILD = "build it with `policy-assistant index build`"
@@ -118,7 +120,7 @@ def folder_state(index_dir: Path) -> str:
     if _legacy_manifest(index_dir) is not None:
         return "legacy"
     try:
-        entries = [p for p in index_dir.iterdir() if p.name != LOCK_NAME]
+        entries = [p for p in index_dir.iterdir() if p.name != LOCK_NAME and not MARKER_TMP_RE.fullmatch(p.name)]
     except OSError:
         return "foreign"
     return "empty" if not entries else "foreign"
@@ -149,14 +151,16 @@ def claim(index_dir: Path) -> str:
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         if state in ("absent", "empty"):
-            try:  # O_EXCL: never overwrite a marker a concurrent build wrote meanwhile
-                fd = os.open(index_dir / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            # Written beside, then linked into place: a build killed meanwhile leaves no empty INDEX.json (which
+            # would make the folder look foreign), and link() never overwrites a marker a concurrent build made.
+            tmp = _marker_tmp(index_dir, {"kind": MARKER_KIND, "current": None, "previous": None})
+            try:
+                os.link(tmp, index_dir / MARKER)
             except FileExistsError:
                 if _read_marker(index_dir) is None:
                     raise _foreign_error(index_dir) from None
-            else:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump({"kind": MARKER_KIND, "current": None, "previous": None}, f)
+            finally:
+                tmp.unlink(missing_ok=True)
     except OSError as exc:
         raise IndexFolderError(f"cannot create the index folder {index_dir}: {exc.strerror}",
                                os_error_fix(exc, f"the folder {index_dir.parent}")) from exc
@@ -250,35 +254,49 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_marker(index_dir: Path, current: str, previous: str | None) -> None:
+def _marker_tmp(index_dir: Path, data: dict) -> Path:
+    """``data`` written and fsynced to a temporary pointer file in ``index_dir`` (see MARKER_TMP_RE)."""
     tmp = index_dir / f".{MARKER}.tmp-{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"kind": MARKER_KIND, "current": current, "previous": previous,
-                   "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S")}, f)
+        json.dump(data, f)
         f.flush()
         os.fsync(f.fileno())
+    return tmp
+
+
+def _write_marker(index_dir: Path, current: str, previous: str | None) -> None:
+    tmp = _marker_tmp(index_dir, {"kind": MARKER_KIND, "current": current, "previous": previous,
+                                  "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
     os.replace(tmp, index_dir / MARKER)
     _fsync_dir(index_dir)
 
 
-def commit_version(tmp: Path, index_dir: Path) -> Path:
+def commit_version(tmp: Path, index_dir: Path,
+                   progress: Callable[[str, int, int], None] | None = None) -> Path:
     """Make the fully written ``tmp`` the current version (one atomic pointer replace); returns its folder.
 
     Keeps the version before it (a reader may still be loading it), removes older versions this
     builder created, and, after converting an index of the first layout, that layout's own files.
+    ``progress("commit", step, 2)`` reports each step (see ``index/build.py``).
     """
     index_dir = Path(index_dir)
     for p in tmp.rglob("*"):
         if p.is_file():
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
+    if progress:
+        progress("commit", 0, 2)
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns()}"
     final = index_dir / name
     os.replace(tmp, final)
+    if progress:
+        progress("commit", 1, 2)
     marker = _read_marker(index_dir)
     legacy = None if marker is not None else _legacy_manifest(index_dir)
     previous = (marker or {}).get("current")
     _write_marker(index_dir, name, previous if isinstance(previous, str) else None)
+    if progress:
+        progress("commit", 2, 2)
     remove_stale(index_dir)
     if legacy is not None:
         _remove_legacy_files(index_dir, legacy)
@@ -304,10 +322,16 @@ def stale_dirs(index_dir: Path) -> list[Path]:
 
 
 def remove_stale(index_dir: Path) -> list[Path]:
-    """Delete the :func:`stale_dirs` (call while holding the build lock); returns what was removed."""
+    """Delete the :func:`stale_dirs` and left-over pointer files (call while holding the build lock); returns
+    what was removed."""
     removed = stale_dirs(index_dir)
     for p in removed:
         shutil.rmtree(p, ignore_errors=True)
+    if _read_marker(index_dir) is not None:  # a pointer file a killed build left half-written
+        for p in Path(index_dir).glob(f".{MARKER}.tmp-*"):
+            if MARKER_TMP_RE.fullmatch(p.name) and p.is_file() and not p.is_symlink():
+                p.unlink(missing_ok=True)
+                removed.append(p)
     return removed
 
 
@@ -364,7 +388,8 @@ def write_dense(path: Path, vectors: np.ndarray, dim: int) -> None:
     index = faiss.IndexFlatIP(dim)
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(path))
+    # written by Python, not faiss.write_index: a full disk is then an OSError with its errno, not a RuntimeError
+    path.write_bytes(faiss.serialize_index(index).tobytes())
 
 
 def file_checksums(folder: Path) -> dict[str, str]:

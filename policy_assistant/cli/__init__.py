@@ -49,13 +49,13 @@ def settings_from_args(args: argparse.Namespace):
     """The one Settings object, with CLI flags applied over file and environment."""
     from pathlib import Path
 
-    from policy_assistant.core.config import load_settings
+    from policy_assistant.core.config import absolute, load_settings
 
     overrides = {}
     if getattr(args, "corpus", None):
-        overrides["corpus_dirs"] = [str(Path(p).resolve()) for p in args.corpus]
+        overrides["corpus_dirs"] = [str(absolute(p)) for p in args.corpus]
     if getattr(args, "index_dir", None):
-        overrides["index_dir"] = str(Path(args.index_dir).resolve())
+        overrides["index_dir"] = str(absolute(args.index_dir))
     if getattr(args, "allow_missing", None):
         overrides["allow_missing_corpus"] = True
     cfg = Path(args.config) if getattr(args, "config", None) else None

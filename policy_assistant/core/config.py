@@ -191,11 +191,20 @@ def load_settings(config_file: Path | None = None, **overrides) -> Settings:
             raise ConfigError(f"unknown setting {key!r}", f"valid settings are: {', '.join(sorted(names))}")
         setattr(settings, key, _coerce(key, value, getattr(settings, key)))
     root = settings.root
-    settings.corpus_dirs = [(root / p).resolve() for p in settings.corpus_dirs]
+    settings.corpus_dirs = [absolute(root / p) for p in settings.corpus_dirs]
     for name in _PATH_FIELDS:
-        setattr(settings, name, (root / getattr(settings, name)).resolve())
+        setattr(settings, name, absolute(root / getattr(settings, name)))
     if settings.vocabulary:
-        settings.vocabulary = str((root / settings.vocabulary).resolve())
+        settings.vocabulary = str(absolute(root / settings.vocabulary))
     if settings.milvus_uri and "://" not in settings.milvus_uri:  # a Milvus Lite file, like the other paths
-        settings.milvus_uri = str((root / settings.milvus_uri).resolve())
+        settings.milvus_uri = str(absolute(root / settings.milvus_uri))
     return settings
+
+
+def absolute(path: Path | str) -> Path:
+    """``path`` resolved; a symlink loop (RuntimeError in ``Path.resolve``) is kept as an absolute path, so the
+    reader that opens it reports the loop with its fix instead of a traceback here."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))

@@ -74,6 +74,7 @@ def os_error_fix(exc: OSError, what: str = "the folder") -> str:
     fixes = {
         errno.ENOSPC: "free disk space and try again",
         errno.EDQUOT: "free disk space (quota exceeded) and try again",
+        errno.EFBIG: "free disk space or raise the file size limit (`ulimit -f`) and try again",
         errno.EROFS: f"{what} is on a read-only file system: use a writable location",
         errno.EACCES: f"check the permissions of {what} or use a writable location",
         errno.EPERM: f"check the permissions of {what} or use a writable location",
