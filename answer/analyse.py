@@ -55,7 +55,7 @@ def clean_question(raw) -> tuple[str, list[str]]:
     text = normalize_query(_TAGS.sub(" ", html.unescape(text)))
     if content_chars(text) < 1:
         raise QuestionError("问题里没有可以检索的文字 (no words to search for)",
-                            "请用中文或英文写出问题,例如“谁牵头铊污染专项治理攻坚行动?”")
+                            "请用中文或英文写出问题,例如“这项工作由哪个部门负责?”")
     return text, notes
 
 
