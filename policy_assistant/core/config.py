@@ -61,6 +61,10 @@ class Settings:
     embed_roles: str = "input_type"
     # Local builds: embedding worker processes (0 = auto: one per two cores, at least 1; 1 = in process).
     embed_workers: int = 0
+    # Sentence vectors (the evidence units the answer engine scores) computed at build time: ~2.7× the
+    # embedding work of the chunks alone. false for a very large library (the engine then scores
+    # sentences without their own dense similarity).
+    sentence_vectors: bool = True
     # BM25 tokenizer: "rjieba" (jieba-rs, default) or "jieba" (the reference); an index keeps the one
     # it was built with.
     tokenizer: str = "rjieba"
