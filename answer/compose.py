@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from policy_assistant.answer.types import Citation, Decision, PartEvidence, Unit
 
 MAX_QUOTES = 4            # quoted sentences under an answered part (the lead included)
+MAX_EXTRA_STATED = 2      # … plus this many more of the lead's passage stating the asked kind (STATED_ALL)
+STATED_ALL = {"penalty", "number"}  # answer types whose every stating sentence of the lead passage is quoted
 MAX_LIST_ITEMS = 12       # items quoted for a list question
 MAX_RELATED = 3           # passages shown for not_specified / not_found (near-miss lists stay short)
 SUPPORT_RATIO = 0.6       # a sentence of another passage is quoted when it scores this share of the best
@@ -114,6 +116,16 @@ def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
         if u is best or u.text in best.text or any(u.text in s.text or s.text in u.text for s in support):
             continue
         support.append(u)
+    if ev.part.answer_type in STATED_ALL:
+        # The lead passage's other sentences that state the asked kind of detail are its other cases
+        # (个人 / 单位, 情节严重, 拒不改正 …); a partial quote would hide the one that applies.
+        for u in units:
+            if len(support) >= MAX_QUOTES - 1 + MAX_EXTRA_STATED:
+                break
+            if (u.hit.chunk.chunk_id == best.hit.chunk.chunk_id and u.index >= 0 and u.features.get("u_type")
+                    and u is not best and u not in support):
+                support.append(u)
+        support.sort(key=lambda u: (u.hit.chunk.chunk_id != best.hit.chunk.chunk_id, u.index))
     if support:
         lines += ["", "相关原文："]
         for u in support:

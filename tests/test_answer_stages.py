@@ -196,3 +196,26 @@ def test_citations_number_each_chunk_once():
     assert cites.mark(h, "a") == cites.mark(h, "b") == 1
     assert cites.items[0].quote == "a b"
     assert STATES["penalty"] == "penalty"
+
+
+def test_a_penalty_answer_quotes_every_fine_of_its_article():
+    """个人 / 单位 / 情节严重: every sentence of the lead article that states a fine is quoted, in order."""
+    from policy_assistant.answer.decide import score_units
+
+    sentences = ["违反本法规定，随意倾倒、焚烧生活垃圾的，由环境卫生主管部门责令改正，处以罚款。",
+                 "单位有前款行为的，处五万元以上五十万元以下的罚款；",
+                 "情节严重的，处五十万元以上一百万元以下的罚款；",
+                 "个人有前款行为的，处一百元以上五百元以下的罚款；",
+                 "拒不改正的，处二千元以上一万元以下的罚款。",
+                 "本条所称的生活垃圾，依照有关规定确定。"]
+    corpus = make_corpus({"law": ("法律", [("第一百一十一条", "".join(sentences))])})
+    part = Part("个人焚烧生活垃圾罚多少", "penalty", "个人焚烧生活垃圾罚多少",
+                [Term("生活垃圾", 3.0, (), 1), Term("焚烧", 3.0, (), 1), Term("个人", 1.0, (), 1)])
+    q = Question(raw=part.text, text=part.text, english=False, parts=[part], terms=part.terms)
+    ev = EvidenceScorer(VOCAB).part_evidence(q, part, [_hit(corpus.chunks[0])], None)
+    score_units(ev, _toy_models())
+    text, _ = compose([(ev, Decision("answered", 0.9, {"answered": 0.9}))])
+    fines = ["五万元以上五十万元以下", "五十万元以上一百万元以下", "一百元以上五百元以下", "二千元以上一万元以下"]
+    assert all(f in text for f in fines), text
+    assert [text.index(f) for f in fines] == sorted(text.index(f) for f in fines)
+    assert "本条所称" not in text  # a sentence stating no fine is not added

@@ -252,6 +252,7 @@ def test_rrf_fusion_order(small):
     r = _load(settings)
     r.sum_weight = 0.0  # pure reciprocal-rank fusion (the score-sum and phrase terms are tested below)
     r.phrase_weight = 0.0
+    r.unit_weight = 0.0  # the best-sentence list: test_best_sentence_list
     hits = r.search("黑臭水体整治", k=6)
     assert hits[0].chunk.chunk_id == "beta#1"
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
@@ -259,6 +260,26 @@ def test_rrf_fusion_order(small):
     top = hits[0]
     expected = 1 / (r.rrf_k + top.dense_rank) + 1 / (r.rrf_k + top.bm25_rank)
     assert top.score == pytest.approx(expected)
+
+
+def test_best_sentence_list(small):
+    """The third RRF list ranks chunks by their closest stored sentence vector."""
+    settings, _ = small
+    r = _load(settings)
+    r.sum_weight = r.phrase_weight = 0.0
+    q = "黑臭水体整治"
+    qvec = FakeEmbedder().embed_queries([q])[0]
+    rows = r._unit_candidates(qvec, 6, None)
+    best = [max(float(u @ qvec) for u in r._units32[r._unit_offsets[i]:r._unit_offsets[i + 1]]) for i in rows]
+    assert len(rows) == 6 and best == sorted(best, reverse=True)
+    r.unit_weight = 0.0
+    without = {h.chunk.chunk_id: h.score for h in r.search(q, k=6)}
+    r.unit_weight = 1.0
+    with_units = {h.chunk.chunk_id: h.score for h in r.search(q, k=6)}
+    for rank, i in enumerate(rows, 1):
+        cid = r._chunks[int(i)].chunk_id
+        assert with_units[cid] == pytest.approx(without.get(cid, 0.0) + 1 / (r.rrf_k + rank))
+    assert r._unit_candidates(None, 6, None).size == 0  # bm25 mode: no query vector, no list
 
 
 def test_filters(small):
