@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO
 
 from policy_assistant.answer.models import load_models
-from policy_assistant.eval.calibrate import pick_threshold
+from policy_assistant.eval.calibrate import bagged_threshold, pick_threshold
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +23,21 @@ def test_pick_threshold_from_the_precision_recall_curve():
     op = pick_threshold(curve, target=0.97)
     assert op["threshold"] == 0.8 and op["precision"] == 1.0 and op["recall"] == pytest.approx(2 / 3, abs=1e-3)
     assert pick_threshold(curve, target=0.7)["threshold"] == 0.6
+
+
+def test_bagged_threshold_is_the_middle_of_a_noisy_plateau():
+    """A single stray answered item at a high probability moves the plain maximum, not the bagged one."""
+    import random
+
+    rng = random.Random(0)
+    curve = [(round(rng.uniform(0.5, 1.0), 3), "answered") for _ in range(60)]
+    curve += [(round(rng.uniform(0.0, 0.4), 3), "abstain") for _ in range(60)]
+    curve += [(0.45, "abstain"), (0.47, "answered"), (0.98, "abstain")]
+    op = bagged_threshold(curve, n_boot=100)
+    assert 0.4 <= op["threshold"] <= 0.5 and op["accuracy"] >= 0.97
+    assert op["bootstrap"]["p10"] <= op["threshold"] <= op["bootstrap"]["p90"]
+    assert bagged_threshold(curve, n_boot=100) == op  # seeded: the same curve gives the same point
+    assert bagged_threshold([])["threshold"] == 0.5
 
 
 def test_calibrate_command_writes_models_that_load(built_index, tmp_path):
