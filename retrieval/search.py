@@ -100,7 +100,8 @@ class HybridRetriever:
         self._units = units
         self._unit_offsets = unit_offsets
         self._units32 = None if units is None else np.ascontiguousarray(units, dtype=np.float32)
-        self._unit_rows = None if unit_offsets is None else np.repeat(np.arange(len(chunks)), np.diff(unit_offsets))
+        # chunks with at least one sentence and where their rows start (np.maximum.reduceat per chunk)
+        self._unit_chunks = None if unit_offsets is None else np.flatnonzero(np.diff(unit_offsets) > 0)
         self._set_statuses(DEFAULT_STATUSES)
 
     # ---- document status (文件管理: superseded and disabled documents) ------------------------------
@@ -245,7 +246,9 @@ class HybridRetriever:
         if qvec is None or self._units32 is None or not self.unit_weight or not len(self._units32):
             return np.zeros(0, dtype=np.int64)
         best = np.full(len(self._chunks), -np.inf, dtype=np.float32)
-        np.maximum.at(best, self._unit_rows, self._units32 @ np.asarray(qvec, dtype=np.float32))
+        # einsum, not BLAS: one thread, no waiting for a second core a build may be using
+        sims = np.einsum("ij,j->i", self._units32, np.asarray(qvec, dtype=np.float32))
+        best[self._unit_chunks] = np.maximum.reduceat(sims, self._unit_offsets[self._unit_chunks])
         if mask is not None:
             best[~mask] = -np.inf
         ok = np.flatnonzero(np.isfinite(best))
