@@ -18,6 +18,7 @@ MAX_EXTRA_STATED = 2      # … plus this many more of the lead's passage statin
 STATED_ALL = {"penalty", "number"}  # answer types whose every stating sentence of the lead passage is quoted
 MAX_LIST_ITEMS = 12       # items quoted for a list question
 MAX_RELATED = 3           # passages shown for not_specified / not_found (near-miss lists stay short)
+RELATED_COVERAGE = 0.5   # a related / near-miss passage covers ≥ this share of the first one's key-term share
 SUPPORT_RATIO = 0.6       # a sentence of another passage is quoted when it scores this share of the best
 SAME_PASSAGE_RATIO = 0.3  # … a further sentence of the lead's own passage needs only this share
 MAX_QUOTE_CHARS = 240     # a longer quote is cut around the part that states the answer
@@ -134,10 +135,16 @@ def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
 
 
 def related_units(ev: PartEvidence, k: int = MAX_RELATED) -> list[Unit]:
-    """The best unit of each of the ``k`` best distinct passages."""
+    """The best unit of each of the ``k`` best distinct passages that share the subject: a passage must
+    cover at least ``RELATED_COVERAGE`` of the key-term share the first one covers (a passage that only
+    shares the asking verb — 牵头 in 谁牵头… — is not related)."""
     out, seen = [], set()
+    first_cov = ev.units[0].features.get("p_cov", 0.0) if ev.units else 0.0
     for u in ev.units:
         if u.hit.chunk.chunk_id in seen:
+            continue
+        if out and u.features.get("p_cov", 0.0) < RELATED_COVERAGE * first_cov:
+            seen.add(u.hit.chunk.chunk_id)
             continue
         seen.add(u.hit.chunk.chunk_id)
         out.append(u)

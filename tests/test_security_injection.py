@@ -136,7 +136,8 @@ def test_instruction_in_a_document_is_never_the_answer_and_is_flagged(hostile_in
         assert flagged and flagged[0]["flags"] == ["instruction"], row["citations"]
         assert not any(p in flagged[0]["quote"] for p in PAYLOADS), flagged[0]
         assert any(p in flagged[0]["text"] for p in PAYLOADS)  # the source shows what was ignored
-        assert all(c["flags"] == [] for c in row["citations"] if c["path"][-1] != article)
+        # only passages that hold an instruction are flagged (another hostile article may be cited too)
+        assert all(any(p in c["text"] for p in PAYLOADS) for c in row["citations"] if c["flags"])
         assert any("疑似写给AI的指令" in n for n in row.get("notes", [])), row.get("notes")
     assert rows[0]["status"] != "answered" or "罚款" not in rows[0]["answer"].split("\n")[0]
 
