@@ -90,6 +90,11 @@ def _lead(units: list[Unit]) -> tuple[Unit, Unit | None]:
     return (same[0], best) if same else (best, None)
 
 
+def _article(u: Unit) -> tuple:
+    c = u.hit.chunk
+    return (c.doc_id, tuple(c.path)) if c.path else (c.chunk_id,)
+
+
 def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
     units = [u for u in ev.units if u.index >= 0] or ev.units
     best, also = _lead(units)
@@ -120,13 +125,15 @@ def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
     if ev.part.answer_type in STATED_ALL:
         # The lead passage's other sentences that state the asked kind of detail are its other cases
         # (个人 / 单位, 情节严重, 拒不改正 …); a partial quote would hide the one that applies.
+        # (an article longer than a chunk continues in the next chunk: same document, same label path)
         for u in units:
             if len(support) >= MAX_QUOTES - 1 + MAX_EXTRA_STATED:
                 break
-            if (u.hit.chunk.chunk_id == best.hit.chunk.chunk_id and u.index >= 0 and u.features.get("u_type")
-                    and u is not best and u not in support):
+            if (_article(u) == _article(best) and u.index >= 0 and u.features.get("u_type")
+                    and u is not best and u.text not in best.text
+                    and not any(u.text in v.text or v.text in u.text for v in support)):
                 support.append(u)
-        support.sort(key=lambda u: (u.hit.chunk.chunk_id != best.hit.chunk.chunk_id, u.index))
+        support.sort(key=lambda u: (_article(u) != _article(best), u.hit.chunk.chunk_id, u.index))
     if support:
         lines += ["", "相关原文："]
         for u in support:

@@ -219,3 +219,23 @@ def test_a_penalty_answer_quotes_every_fine_of_its_article():
     assert all(f in text for f in fines), text
     assert [text.index(f) for f in fines] == sorted(text.index(f) for f in fines)
     assert "本条所称" not in text  # a sentence stating no fine is not added
+
+
+def test_fines_in_the_continuation_of_a_long_article_are_quoted_once():
+    """An article longer than a chunk goes on in the next chunk (same label): its fines count as the
+    lead article's, and the sentence both chunks share (the overlap) is quoted once."""
+    from policy_assistant.answer.decide import score_units
+
+    head = "违反本法规定，随意倾倒、焚烧生活垃圾的，由环境卫生主管部门责令改正，处以罚款。"
+    shared = "单位有前款行为的，处五万元以上五十万元以下的罚款；"
+    tail = "个人有前款行为的，处一百元以上五百元以下的罚款。"
+    more = "情节严重的，处五十万元以上一百万元以下的罚款；拒不改正的，处二千元以上一万元以下的罚款；"
+    corpus = make_corpus({"law": ("法律", [("第一百一十一条", head + more + shared), ("第一百一十一条", shared + tail)])})
+    assert corpus.chunks[0].path == corpus.chunks[1].path and corpus.chunks[0].chunk_id != corpus.chunks[1].chunk_id
+    part = Part("个人焚烧生活垃圾罚多少", "penalty", "个人焚烧生活垃圾罚多少",
+                [Term("生活垃圾", 3.0, (), 1), Term("焚烧", 3.0, (), 1)])
+    q = Question(raw=part.text, text=part.text, english=False, parts=[part], terms=part.terms)
+    ev = EvidenceScorer(VOCAB).part_evidence(q, part, [_hit(corpus.chunks[0]), _hit(corpus.chunks[1], rank=2)], None)
+    score_units(ev, _toy_models())
+    text, _ = compose([(ev, Decision("answered", 0.9, {"answered": 0.9}))])
+    assert "一百元以上五百元以下" in text and text.count("五万元以上五十万元以下") == 1, text
