@@ -239,3 +239,11 @@ def test_fines_in_the_continuation_of_a_long_article_are_quoted_once():
     score_units(ev, _toy_models())
     text, _ = compose([(ev, Decision("answered", 0.9, {"answered": 0.9}))])
     assert "一百元以上五百元以下" in text and text.count("五万元以上五十万元以下") == 1, text
+
+
+def test_a_year_is_not_a_quantity():
+    """"设置2021年主要目标如下" does not state a figure; a rate, a fine or a period does."""
+    assert not VOCAB.states("number", "设置2021年主要目标如下")
+    assert not VOCAB.states("number", "到1990年以前建成")
+    for s in ("综合利用率达到90%", "处10日以上15日以下拘留", "原始记录至少保存5年", "排放总量削减12.5万吨"):
+        assert VOCAB.states("number", s), s
