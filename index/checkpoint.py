@@ -31,6 +31,9 @@ class EmbedCheckpoint:
     def __init__(self, index_dir: Path, embedder_name: str, dim: int):
         self.folder = Path(index_dir) / FOLDER
         self.meta = {"embedder": embedder_name, "dim": int(dim)}
+        # The checkpoint only saves work: when it cannot be written (disk full, read-only) the build goes
+        # on without it and reports the storage problem where the index itself is written.
+        self.failed: OSError | None = None
 
     def _matches(self) -> bool:
         try:
@@ -61,23 +64,31 @@ class EmbedCheckpoint:
         killed build wrote past their partner are cut off, so later appends stay aligned."""
         if self.folder.is_dir() and not self._matches():
             self.discard()
-        self.folder.mkdir(exist_ok=True)
-        (self.folder / _META).write_text(json.dumps(self.meta), encoding="utf-8")
-        for stage in stages:
-            kept, _ = self._pairs(stage)
-            rows, hashes = self.folder / f"{stage}.f32", self.folder / f"{stage}.hashes"
-            if rows.exists():
-                with open(rows, "r+b") as f:
-                    f.truncate(len(kept) * self.meta["dim"] * 4)
-            if hashes.exists():
-                hashes.write_text("".join(h + "\n" for h in kept), encoding="utf-8")
+        try:
+            self.folder.mkdir(exist_ok=True)
+            (self.folder / _META).write_text(json.dumps(self.meta), encoding="utf-8")
+            for stage in stages:
+                kept, _ = self._pairs(stage)
+                rows, hashes = self.folder / f"{stage}.f32", self.folder / f"{stage}.hashes"
+                if rows.exists():
+                    with open(rows, "r+b") as f:
+                        f.truncate(len(kept) * self.meta["dim"] * 4)
+                if hashes.exists():
+                    hashes.write_text("".join(h + "\n" for h in kept), encoding="utf-8")
+        except OSError as exc:
+            self.failed = exc
 
     def append(self, stage: str, hashes: list[str], vectors: np.ndarray) -> None:
-        """Record one embedded batch (rows first, then their hashes)."""
-        with open(self.folder / f"{stage}.f32", "ab") as f:
-            f.write(np.ascontiguousarray(vectors, dtype="<f4").tobytes())
-        with open(self.folder / f"{stage}.hashes", "a", encoding="utf-8") as f:
-            f.write("".join(h + "\n" for h in hashes))
+        """Record one embedded batch (rows first, then their hashes); a no-op once writing has failed."""
+        if self.failed is not None:
+            return
+        try:
+            with open(self.folder / f"{stage}.f32", "ab") as f:
+                f.write(np.ascontiguousarray(vectors, dtype="<f4").tobytes())
+            with open(self.folder / f"{stage}.hashes", "a", encoding="utf-8") as f:
+                f.write("".join(h + "\n" for h in hashes))
+        except OSError as exc:
+            self.failed = exc
 
     def discard(self) -> None:
         """Remove the checkpoint folder (it holds only files a build of this index folder wrote)."""

@@ -90,3 +90,17 @@ def test_without_sentence_vectors_the_index_has_none_and_searches(settings):
     r = HybridRetriever.load(settings, embedder=FakeEmbedder(), tokenizer_factory=fake_tokenizer_factory)
     assert r._units is None and r.unit_vectors(r.chunks[0], ["x"]) is None
     assert r.search("排污许可证", k=3)[0].chunk.doc_id == "alpha"
+
+
+def test_a_checkpoint_that_cannot_be_written_does_not_stop_the_build(settings, monkeypatch):
+    """Disk full / read-only while checkpointing: the build goes on (the index write reports storage faults)."""
+    real_open = open
+
+    def failing_open(path, mode="r", *a, **kw):
+        if FOLDER in str(path) and ("a" in mode or "w" in mode):
+            raise OSError(28, "No space left on device")
+        return real_open(path, mode, *a, **kw)
+
+    monkeypatch.setattr("builtins.open", failing_open)
+    report = _build(settings, FakeEmbedder())
+    assert report.n_embedded == 6 and store.has_index(settings.index_dir)
