@@ -83,7 +83,7 @@ def report() -> None:
             s["done"], s["report"] = True, r.get("report", {})
     total = sum(s["seconds"] for s in segs.values())
     for name, s in segs.items():
-        print(f"{name}: {s['seconds'] / 60:.1f} min, {'finished' if s['done'] else 'stopped'}, "
+        print(f"{name}: {s['seconds'] / 60:.1f} min, {'finished' if s['done'] else 'not finished (stopped or still running)'}, "
               f"checkpoint rows seen {s['rows']}")
     last = next((s["report"] for s in reversed(segs.values()) if s["done"]), None)
     print(f"total wall time over {len(segs)} run(s): {total / 3600:.2f} h")
