@@ -95,6 +95,11 @@ def _article(u: Unit) -> tuple:
     return (c.doc_id, tuple(c.path)) if c.path else (c.chunk_id,)
 
 
+def _repeats(u: Unit, best: Unit, support: list[Unit]) -> bool:
+    """``u`` is the lead, inside it, or overlaps a sentence already quoted (chunks overlap)."""
+    return u is best or u.text in best.text or any(u.text in s.text or s.text in u.text for s in support)
+
+
 def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
     units = [u for u in ev.units if u.index >= 0] or ev.units
     best, also = _lead(units)
@@ -119,7 +124,7 @@ def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
         same = u.hit.chunk.chunk_id == best.hit.chunk.chunk_id
         if u.score < (SAME_PASSAGE_RATIO if same else SUPPORT_RATIO) * top:
             continue
-        if u is best or u.text in best.text or any(u.text in s.text or s.text in u.text for s in support):
+        if _repeats(u, best, support):
             continue
         support.append(u)
     if ev.part.answer_type in STATED_ALL:
@@ -130,8 +135,7 @@ def answered_text(ev: PartEvidence, cites: Citations, list_items=None) -> str:
             if len(support) >= MAX_QUOTES - 1 + MAX_EXTRA_STATED:
                 break
             if (_article(u) == _article(best) and u.index >= 0 and u.features.get("u_type")
-                    and u is not best and u.text not in best.text
-                    and not any(u.text in v.text or v.text in u.text for v in support)):
+                    and not _repeats(u, best, support)):
                 support.append(u)
         support.sort(key=lambda u: (_article(u) != _article(best), u.hit.chunk.chunk_id, u.index))
     if support:
@@ -150,10 +154,9 @@ def related_units(ev: PartEvidence, k: int = MAX_RELATED) -> list[Unit]:
     for u in ev.units:
         if u.hit.chunk.chunk_id in seen:
             continue
-        if out and u.features.get("p_cov", 0.0) < RELATED_COVERAGE * first_cov:
-            seen.add(u.hit.chunk.chunk_id)
-            continue
         seen.add(u.hit.chunk.chunk_id)
+        if out and u.features.get("p_cov", 0.0) < RELATED_COVERAGE * first_cov:
+            continue
         out.append(u)
         if len(out) >= k:
             break

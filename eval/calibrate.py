@@ -214,22 +214,27 @@ def pick_threshold(curve: list[tuple[float, str]], target: float | None = None) 
     is ≥ ``target``, maximising recall. Without: the threshold that gets most answered-or-not decisions
     right. Returns the threshold with its precision, recall and accuracy."""
     pts = sorted({round(p, 4) for p, _ in curve})
-    positives = sum(1 for _, s in curve if s == "answered") or 1
     best = None
     for t in pts:
-        pred = [(p, s) for p, s in curve if p >= t]
-        if not pred:
+        cand = _point(curve, t)
+        if cand["precision"] is None:
             continue
-        tp = sum(1 for _, s in pred if s == "answered")
-        right = tp + sum(1 for p, s in curve if p < t and s != "answered")
-        cand = {"threshold": t, "precision": round(tp / len(pred), 4), "recall": round(tp / positives, 4),
-                "accuracy": round(right / len(curve), 4)}
         if target is not None:
             if cand["precision"] >= target and (best is None or cand["recall"] > best["recall"]):
                 best = cand
         elif best is None or cand["accuracy"] > best["accuracy"]:
             best = cand
     return best or {"threshold": max(pts) if pts else 0.5, "precision": None, "recall": None, "accuracy": None}
+
+
+def _point(curve: list[tuple[float, str]], t: float) -> dict:
+    """Precision, recall and accuracy of answering at P(answered) ≥ ``t`` (precision None: nothing answered)."""
+    pred = [s for p, s in curve if p >= t]
+    positives = sum(1 for _, s in curve if s == "answered") or 1
+    tp = sum(1 for s in pred if s == "answered")
+    right = tp + sum(1 for p, s in curve if p < t and s != "answered")
+    return {"threshold": round(t, 4), "precision": round(tp / len(pred), 4) if pred else None,
+            "recall": round(tp / positives, 4), "accuracy": round(right / len(curve), 4)}
 
 
 def bagged_threshold(curve: list[tuple[float, str]], n_boot: int = BOOTSTRAPS, seed: int = 0) -> dict:
@@ -246,13 +251,7 @@ def bagged_threshold(curve: list[tuple[float, str]], n_boot: int = BOOTSTRAPS, s
     for _ in range(n_boot):
         sample = [curve[i] for i in rng.integers(0, len(curve), len(curve))]
         picks.append(pick_threshold(sample)["threshold"])
-    t = float(np.median(picks))
-    pred = [(p, st) for p, st in curve if p >= t]
-    positives = sum(1 for _, st in curve if st == "answered") or 1
-    tp = sum(1 for _, st in pred if st == "answered")
-    right = tp + sum(1 for p, st in curve if p < t and st != "answered")
-    return {"threshold": round(t, 4), "precision": round(tp / len(pred), 4) if pred else None,
-            "recall": round(tp / positives, 4), "accuracy": round(right / len(curve), 4),
+    return {**_point(curve, float(np.median(picks))),
             "bootstrap": {"n": n_boot, "p10": round(float(np.percentile(picks, 10)), 4),
                           "p90": round(float(np.percentile(picks, 90)), 4)}}
 

@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense (FAISS inner product) + BM25 (jieba tokens), fused at query time.
 
-Fusion of the dense and BM25 candidate lists (``settings.candidate_k`` each):
+Fusion of the dense, BM25 and best-sentence candidate lists (``settings.candidate_k`` each; the third
+ranks chunks by their closest stored sentence vector, when the index has them):
 
     score = Σ weight_list / (rrf_k + rank_in_list)                      (reciprocal-rank fusion)
           + sum_weight    · (minmax(cosine) + minmax(bm25)) / (rrf_k + 1)  (score sum over the union)
@@ -51,7 +52,8 @@ DEFAULT_STATUSES = (ACTIVE,)  # superseded (已废止/旧版) and disabled docum
 SEARCHABLE_STATUSES = (ACTIVE, SUPERSEDED, DISABLED)
 
 
-UNIT_WEIGHT = 1.0  # RRF weight of the best-sentence list (hybrid mode); dev experiment in docs/retrieval notes
+UNIT_WEIGHT = 1.0  # RRF weight of the best-sentence list (hybrid mode); chosen on the dev sets with
+                   # benchmarks/bench_unit_weight.py (numbers in docs/index.md)
 
 
 class HybridRetriever:
@@ -87,9 +89,8 @@ class HybridRetriever:
         self.title_boost = True       # chunks of a document the query names (when not scoped)
         self.title_bonus = 1.0 / (rrf_k + 1)
         self.interleave = True        # two or more documents: their best passages in turn
-        # a third ranked list: chunks by their best sentence's cosine (the stored sentence vectors). A long
-        # everyday message is closer to one sentence than to a whole article (dev: dense R@5 on the long
-        # questions 0.80 by chunk vectors, 0.86 by the best sentence)
+        # a third ranked list: chunks by their best sentence's cosine (the stored sentence vectors); a long
+        # everyday message is closer to one sentence than to a whole article
         self.unit_weight = UNIT_WEIGHT
         self._faiss = faiss_index
         self._vectors = vectors
@@ -175,7 +176,7 @@ class HybridRetriever:
         a, b = int(self._unit_offsets[i]), int(self._unit_offsets[i + 1])
         if b - a != len(texts):
             return None
-        return self._units[a:b].astype(np.float32)
+        return self._units32[a:b]
 
     # ---- filters -------------------------------------------------------------------------------
 
@@ -353,8 +354,7 @@ class HybridRetriever:
         else:
             fused = self._fuse(cand, dense_scores, dense_rank, bm25_scores_c, bm25_rank)
             if unit_rank:
-                fused = fused + self.unit_weight * np.array(
-                    [1.0 / (self.rrf_k + unit_rank[int(i)]) if int(i) in unit_rank else 0.0 for i in cand])
+                fused = fused + self.unit_weight * self._rrf(cand, unit_rank)
             if boosted:
                 fused = fused + self.article_bonus * np.isin(cand, boosted)
             if self.phrase_weight and bm25_scores_c is not None:
@@ -382,13 +382,14 @@ class HybridRetriever:
         """Reciprocal-rank fusion of the two candidate lists plus ``sum_weight`` × the min-max score sum
         (RRF alone ranks a passage found by one list only too low; the score sum alone is worse at
         rank 1 — together they beat both on the gold set)."""
-        k = self.rrf_k
-        d = np.array([1.0 / (k + dense_rank[int(i)]) if int(i) in dense_rank else 0.0 for i in cand])
-        b = np.array([1.0 / (k + bm25_rank[int(i)]) if int(i) in bm25_rank else 0.0 for i in cand])
-        fused = self.dense_weight * d + self.bm25_weight * b
+        fused = self.dense_weight * self._rrf(cand, dense_rank) + self.bm25_weight * self._rrf(cand, bm25_rank)
         if self.sum_weight:
-            fused = fused + self.sum_weight * _minmax_sum(dense_scores, bm25_scores) / (k + 1)
+            fused = fused + self.sum_weight * _minmax_sum(dense_scores, bm25_scores) / (self.rrf_k + 1)
         return fused
+
+    def _rrf(self, cand: np.ndarray, rank: dict) -> np.ndarray:
+        """``1 / (rrf_k + rank)`` of every candidate in one list (0 for those the list did not find)."""
+        return np.array([1.0 / (self.rrf_k + rank[int(i)]) if int(i) in rank else 0.0 for i in cand])
 
     def _phrase(self, q: str, cand: np.ndarray) -> np.ndarray:
         """Share of the query's Chinese characters covered by its longest run found verbatim in the
