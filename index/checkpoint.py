@@ -16,6 +16,7 @@ commits removes the folder (it only ever holds what a build of this folder wrote
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 
 FOLDER = ".embed-checkpoint"
 _META = "meta.json"
+_OURS = re.compile(r"meta\.json|\w+\.(?:f32|hashes)")  # the only names a checkpoint folder holds
 
 
 class EmbedCheckpoint:
@@ -62,6 +64,9 @@ class EmbedCheckpoint:
     def start(self, stages: tuple[str, ...] = ("embed", "units")) -> None:
         """Make the folder for this build; a checkpoint of another embedder is replaced. Rows or hashes a
         killed build wrote past their partner are cut off, so later appends stay aligned."""
+        if self.folder.exists() and not self._ours():
+            self.failed = FileExistsError(f"{self.folder} holds files a build did not write; left alone")
+            return
         if self.folder.is_dir() and not self._matches():
             self.discard()
         try:
@@ -90,7 +95,16 @@ class EmbedCheckpoint:
         except OSError as exc:
             self.failed = exc
 
+    def _ours(self) -> bool:
+        """The folder is a real directory holding nothing but checkpoint files."""
+        try:
+            return (self.folder.is_dir() and not self.folder.is_symlink()
+                    and all(_OURS.fullmatch(p.name) and p.is_file() and not p.is_symlink()
+                            for p in self.folder.iterdir()))
+        except OSError:
+            return False
+
     def discard(self) -> None:
-        """Remove the checkpoint folder (it holds only files a build of this index folder wrote)."""
-        if self.folder.is_dir() and not self.folder.is_symlink():
+        """Remove the checkpoint folder — only when it holds nothing but checkpoint files."""
+        if self._ours():
             shutil.rmtree(self.folder, ignore_errors=True)

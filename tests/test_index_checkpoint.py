@@ -104,3 +104,14 @@ def test_a_checkpoint_that_cannot_be_written_does_not_stop_the_build(settings, m
     monkeypatch.setattr("builtins.open", failing_open)
     report = _build(settings, FakeEmbedder())
     assert report.n_embedded == 6 and store.has_index(settings.index_dir)
+
+
+def test_a_checkpoint_folder_with_other_files_is_never_deleted(settings):
+    """A tool never deletes what it did not create: a `.embed-checkpoint` holding someone's file is left
+    alone (and not used); the build still succeeds."""
+    folder = settings.index_dir / FOLDER
+    _build(settings, FakeEmbedder())  # makes the index folder ours
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    report = _build(settings, FakeEmbedder(), full=True)
+    assert report.n_embedded == 6 and (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
