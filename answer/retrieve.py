@@ -1,6 +1,7 @@
 """Stage 2 — retrieve: the passages for each part of a question, fused by rank.
 
-Every part is searched with its own query (the message's context plus the asking clause); a message
+Every part is searched with its own query (the message's context plus the asking clause; its dense
+vector comes from the part's focus, see ``analyse.split_parts``); a message
 with several parts is also searched as a whole, and each part's list is fused with the whole-message
 list by reciprocal rank (the part's own list counts more). All query vectors are embedded in one batch.
 """
@@ -45,12 +46,14 @@ def retrieve(question: Question, retriever, *, k: int = CANDIDATE_HITS, doc_ids:
     queries = [p.query for p in question.parts]
     whole = len(queries) > 1
     if whole:
-        # one long vector for the message and a short one per asking clause: a part's dense query is their
-        # normalised sum (embedding context + clause for every part would cost one long pass per part)
+        # one vector per part, embedded from its focus (the clause and the statements just before it);
+        # the message's vector is their normalised sum — embedding the whole message as well would
+        # double the cost of a long question. A part's dense query is its own vector plus the message's.
         queries.append(question.text)
-        vecs = retriever.embedder.embed_queries([question.text, *(p.text for p in question.parts)])
-        msg = vecs[0]
-        part_vecs = [v + msg for v in vecs[1:]]
+        vecs = retriever.embedder.embed_queries([p.focus or p.text for p in question.parts])
+        msg = np.sum(vecs, axis=0)
+        msg = msg / (np.linalg.norm(msg) or 1.0)
+        part_vecs = [v + msg for v in vecs]
         part_vecs = [v / (np.linalg.norm(v) or 1.0) for v in part_vecs]
         vecs = [*part_vecs, msg]
     else:

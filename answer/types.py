@@ -123,6 +123,7 @@ class Part:
     answer_type: str
     query: str
     terms: list[Term] = field(default_factory=list)
+    focus: str = ""  # the clause with the statements written just before it (its own subject)
 
 
 @dataclass

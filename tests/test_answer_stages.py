@@ -52,14 +52,14 @@ def test_bad_vocabulary_is_a_clear_error(tmp_path):
 
 def test_long_message_splits_into_parts_with_context():
     text = "我家楼下工地半夜施工很吵，我能向哪里投诉，法律怎么规定的？"
-    context, parts = split_parts(text, VOCAB)
+    context, parts, _ = split_parts(text, VOCAB)
     assert "工地半夜施工很吵" in context
     assert parts == ["我能向哪里投诉，", "法律怎么规定的？"]
 
 
 def test_three_questions_in_one_message():
     text = "我们厂没办排污许可证就在生产，会不会被罚？罚多少？归哪个部门管？"
-    context, parts = split_parts(text, VOCAB)
+    context, parts, _ = split_parts(text, VOCAB)
     assert len(parts) == 3 and "没办排污许可证" in context
 
 
@@ -247,3 +247,25 @@ def test_a_year_is_not_a_quantity():
     assert not VOCAB.states("number", "到1990年以前建成")
     for s in ("综合利用率达到90%", "处10日以上15日以下拘留", "原始记录至少保存5年", "排放总量削减12.5万吨"):
         assert VOCAB.states("number", s), s
+
+
+def test_each_part_has_its_own_focus():
+    text = "我在湖边长大，以前靠打鱼过日子。退捕渔民的补偿有没有规定？另外我想在湖汊里养点外来品种的鱼，行不行？"
+    context, parts, focus = split_parts(text, VOCAB)
+    assert len(parts) == 2 and parts[1] == "行不行？"
+    assert focus[1] == "另外我想在湖汊里养点外来品种的鱼，行不行？"   # not the fishing story
+    assert focus[0].startswith("我在湖边长大")                          # the first part keeps the situation
+
+
+def test_a_question_goes_on_over_a_semicolon():
+    text = "想问两件事：一是排放强度要比上年降低多少；二是没有报送年度排放报告会被罚多少钱？"
+    _, parts, _ = split_parts(text, VOCAB)
+    assert len(parts) == 2 and "降低多少" in parts[0]
+
+
+def test_part_terms_weigh_the_focus_over_the_context(analyser):
+    q = analyser.analyse("我在湖边长大，以前靠打鱼过日子。退捕渔民的补偿有没有规定？另外我想在湖里投放外来物种，行不行？")
+    second = {t.text: t.idf for t in q.parts[1].terms}
+    first = {t.text: t.idf for t in q.parts[0].terms}
+    shared = [w for w in second if w in first and w in "外来物种"]
+    assert shared and all(second[w] > first[w] for w in shared)
