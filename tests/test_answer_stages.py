@@ -249,6 +249,15 @@ def test_a_year_is_not_a_quantity():
         assert VOCAB.states("number", s), s
 
 
+def test_a_day_of_the_month_is_a_date_not_a_quantity():
+    assert not VOCAB.states("number", "2021年12月24日全国人民代表大会常务委员会会议通过")
+    assert VOCAB.states("date", "每年6月5日为环境日") and VOCAB.states("date", "本法自2018年1月1日起施行")
+    assert not VOCAB.states("date", "对本条例施行前建立的地方碳排放权交易市场")  # 施行 alone is no date
+    assert VOCAB.states("number", "禁止在长江干支流岸线一公里范围内新建化工项目")
+    assert VOCAB.states("who", "孔海南:上海交通大学河湖环境技术开发中心主任")
+    assert VOCAB.states("who", "国务院财政部门制定重点生态功能区转移支付管理办法")
+
+
 def test_each_part_has_its_own_focus():
     text = "我在湖边长大，以前靠打鱼过日子。退捕渔民的补偿有没有规定？另外我想在湖汊里养点外来品种的鱼，行不行？"
     context, parts, focus = split_parts(text, VOCAB)
