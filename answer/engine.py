@@ -12,7 +12,7 @@ import re
 import time
 
 from policy_assistant.answer.analyse import Analyser
-from policy_assistant.answer.compose import ENUMERATION, compose, overall_status
+from policy_assistant.answer.compose import compose, overall_status
 from policy_assistant.answer.decide import decide, score_units
 from policy_assistant.answer.evidence import EvidenceScorer
 from policy_assistant.answer.followup import rewrite_followup
@@ -107,12 +107,12 @@ class Assistant:
                     best, best_w = (c.doc_id, tuple(c.path[:depth]), h), w
         if best is None:
             return []
-        if best_hit is not None and ENUMERATION.search(best_hit.chunk.text):
-            # the best passage enumerates items itself: a list of siblings only when its heading names the
-            # list better than the passage's own label does
-            own = sum(t.idf for t in ev.part.terms if t.df > 0 and best_hit.chunk.path
-                      and t.text in best_hit.chunk.path[-1])
-            if own >= best_w:
+        if best_hit is not None:
+            # a list of siblings only when their heading names the list better than the best passage itself
+            # does ("四个清单指哪四类" is answered by the item about "四个清单", not by its siblings)
+            own_text = " ".join([*best_hit.chunk.path[-1:], best_hit.chunk.text])
+            own = sum(t.idf for t in ev.part.terms if t.df > 0 and t.text in own_text)
+            if own > best_w:
                 return []
         doc_id, parent, hit = best
         items = [c for c in self.retriever.chunks if c.doc_id == doc_id and tuple(c.path[: len(parent)]) == parent
