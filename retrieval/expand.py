@@ -19,6 +19,7 @@ from policy_assistant.corpus.text import CN_NUMERALS, int_to_cn, is_english, sho
 from policy_assistant.corpus.text import named_doc_ids as _named_in_text
 from policy_assistant.corpus.vocabulary import Vocabulary
 
+_LAW_WORDS = r"law|act|regulations?|rules|measures|provisions"
 _ARTICLE = re.compile(rf"第([{CN_NUMERALS}]+|\d+)条")
 
 
@@ -31,12 +32,19 @@ def expand_bm25_query(query: str, vocab: Vocabulary) -> str:
     q = query.lower()
     extra: list[str] = []
     if is_english(query):
-        for key, terms in vocab.english_glossary.items():
-            if _en_matches(q, key):
-                extra.append(" ".join(terms))
         for key, title in vocab.english_titles.items():
             if _en_matches(q, key):
                 extra.append(title)
+                # the words of a law's full name name the law, not what is asked about it ("When did the
+                # Regulations on … Pollutant Discharge Permits take effect?" asks about 施行, not 排放/许可证);
+                # "without a pollutant discharge permit" is content and stays
+                named = (rf"\b{re.escape(key)}" if re.search(rf"\b(?:{_LAW_WORDS})\b", key) else
+                         rf"\b(?:{_LAW_WORDS})\b[^?.;]{{0,40}}?\b{re.escape(key)}\w*"
+                         rf"|\b{re.escape(key)}\w*(?:\s+\w+){{0,2}}\s+(?:{_LAW_WORDS})\b")
+                q = re.sub(named, " ", q)
+        for key, terms in vocab.english_glossary.items():
+            if _en_matches(q, key):
+                extra.append(" ".join(terms))
     else:
         for key, forms in vocab.aliases.items():
             if key in query:

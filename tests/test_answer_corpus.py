@@ -171,7 +171,7 @@ KNOWN_GOLD_MISSES = {
     "pw-paraphrase-no-permit", "cd-no-permit",
     # the evidence-first engine (issue 12): an open question, a not_specified figure, English questions,
     # a not_specified rate
-    "wp-total-idea", "wp-ozone-value", "pw-en-penalty", "pw-en-effective", "tax-rate",
+    "wp-total-idea", "wp-ozone-value", "pw-en-penalty", "tax-rate",
 }
 
 
