@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,14 +54,18 @@ def run() -> int:
     _log({"segment": seg, "event": "start", "checkpoint_rows": _checkpoint_rows()})
     t0 = time.perf_counter()
     cmd = [str(REPO / ".venv" / "bin" / "policy-assistant"), "--index-dir", str(INDEX), "index", "build", "--json"]
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    while proc.poll() is None:
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            _log({"segment": seg, "event": "heartbeat", "seconds": round(time.perf_counter() - t0, 1),
-                  "checkpoint_rows": _checkpoint_rows(), "load": os.getloadavg()[0]})
-    out = proc.stdout.read()
+    # the report goes to a file, not a pipe: the scale corpus's report (its warnings) is larger than a pipe
+    # buffer, and a child blocked writing to a pipe nobody reads until it exits never exits
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as report_file:
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=report_file, stderr=subprocess.DEVNULL, text=True)
+        while proc.poll() is None:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                _log({"segment": seg, "event": "heartbeat", "seconds": round(time.perf_counter() - t0, 1),
+                      "checkpoint_rows": _checkpoint_rows(), "load": os.getloadavg()[0]})
+        report_file.seek(0)
+        out = report_file.read()
     rec = {"segment": seg, "event": "end", "seconds": round(time.perf_counter() - t0, 1), "code": proc.returncode}
     try:
         rec["report"] = json.loads(out)
