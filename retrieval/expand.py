@@ -19,12 +19,24 @@ from policy_assistant.corpus.text import CN_NUMERALS, int_to_cn, is_english, sho
 from policy_assistant.corpus.text import named_doc_ids as _named_in_text
 from policy_assistant.corpus.vocabulary import Vocabulary
 
-_LAW_WORDS = r"law|act|regulations?|rules|measures|provisions"
+_LAW_WORDS = r"\b(?:law|act|regulations?|rules|measures|provisions)\b"
 _ARTICLE = re.compile(rf"第([{CN_NUMERALS}]+|\d+)条")
 
 
 def _en_matches(q: str, key: str) -> bool:
     return re.search(r"\b" + re.escape(key), q) is not None
+
+
+def _without_law_name(q: str, key: str) -> str:
+    """``q`` without the law name that contains ``key``: the words of a law's full name name the law, not
+    what is asked about it ("When did the Regulations on … Pollutant Discharge Permits take effect?" asks
+    about 施行, not 排放/许可证); "without a pollutant discharge permit" is content and stays."""
+    k = re.escape(key)
+    if re.search(_LAW_WORDS, key):
+        named = rf"\b{k}"
+    else:
+        named = rf"{_LAW_WORDS}[^?.;]{{0,40}}?\b{k}\w*|\b{k}\w*(?:\s+\w+){{0,2}}\s+{_LAW_WORDS}"
+    return re.sub(named, " ", q)
 
 
 def expand_bm25_query(query: str, vocab: Vocabulary) -> str:
@@ -35,13 +47,7 @@ def expand_bm25_query(query: str, vocab: Vocabulary) -> str:
         for key, title in vocab.english_titles.items():
             if _en_matches(q, key):
                 extra.append(title)
-                # the words of a law's full name name the law, not what is asked about it ("When did the
-                # Regulations on … Pollutant Discharge Permits take effect?" asks about 施行, not 排放/许可证);
-                # "without a pollutant discharge permit" is content and stays
-                named = (rf"\b{re.escape(key)}" if re.search(rf"\b(?:{_LAW_WORDS})\b", key) else
-                         rf"\b(?:{_LAW_WORDS})\b[^?.;]{{0,40}}?\b{re.escape(key)}\w*"
-                         rf"|\b{re.escape(key)}\w*(?:\s+\w+){{0,2}}\s+(?:{_LAW_WORDS})\b")
-                q = re.sub(named, " ", q)
+                q = _without_law_name(q, key)
         for key, terms in vocab.english_glossary.items():
             if _en_matches(q, key):
                 extra.append(" ".join(terms))

@@ -420,3 +420,21 @@ def test_expand_helpers():
     assert article_labels("排污许可管理条例第三十三条和第45条") == ["第三十三条", "第四十五条"]
     assert longest_common_run("未依法取得排污许可证排放大气污染物罚多少", "对未依法取得排污许可证排放大气污染物的") == 17
     assert longest_common_run("森林覆盖率", "水质达标") == 0
+
+
+def test_a_law_named_in_english_adds_its_title_not_its_words():
+    """"…Pollutant Discharge Permits take effect?" asks about 施行: the words of the law's name must not
+    outweigh it in BM25 (every passage of that law has 排污/许可证)."""
+    from policy_assistant.corpus.vocabulary import load_vocabulary
+    from policy_assistant.retrieval.expand import expand_bm25_query
+
+    q = "When did the Regulations on the Administration of Pollutant Discharge Permits take effect?"
+    extra = expand_bm25_query(q, load_vocabulary())[len(q):].split()
+    assert "施行" in extra and "排污许可管理条例" in extra
+    assert "排放" not in extra and "许可证" not in extra
+    assert "污染物" in expand_bm25_query("What fine applies to discharging pollutants?", load_vocabulary())
+    # a law named with "Law" in its key: its words go too; a permit that is content stays
+    assert expand_bm25_query("When did the Environmental Protection Law take effect?",
+                             load_vocabulary()).endswith("环境保护法 施行")
+    q2 = "What is the fine for discharging pollutants without a pollutant discharge permit?"
+    assert "排污许可证" in expand_bm25_query(q2, load_vocabulary())

@@ -79,21 +79,3 @@ def test_record_from_dict_round_trip_ignores_unknown_keys():
     c = Chunk("d#1", "d", "标题", "d.md", "法律", ("第一章", "第一条"), "正文", 0)
     again = record_from_dict(Chunk, {**c.to_dict(), "section": "ignored", "future_field": 1})
     assert again == c and isinstance(again.path, tuple)
-
-
-def test_a_law_named_in_english_adds_its_title_not_its_words():
-    """"…Pollutant Discharge Permits take effect?" asks about 施行: the words of the law's name must not
-    outweigh it in BM25 (every passage of that law has 排污/许可证)."""
-    from policy_assistant.corpus.vocabulary import load_vocabulary
-    from policy_assistant.retrieval.expand import expand_bm25_query
-
-    q = "When did the Regulations on the Administration of Pollutant Discharge Permits take effect?"
-    extra = expand_bm25_query(q, load_vocabulary())[len(q):].split()
-    assert "施行" in extra and "排污许可管理条例" in extra
-    assert "排放" not in extra and "许可证" not in extra
-    assert "污染物" in expand_bm25_query("What fine applies to discharging pollutants?", load_vocabulary())
-    # a law named with "Law" in its key: its words go too; a permit that is content stays
-    assert expand_bm25_query("When did the Environmental Protection Law take effect?",
-                             load_vocabulary()).endswith("环境保护法 施行")
-    q2 = "What is the fine for discharging pollutants without a pollutant discharge permit?"
-    assert "排污许可证" in expand_bm25_query(q2, load_vocabulary())
