@@ -363,6 +363,9 @@ class HybridRetriever:
                 fused = fused + self.phrase_weight * self._phrase(q, cand) * (bm25_scores_c > 0)
             if named:
                 fused = fused + self.title_bonus * np.isin(self._doc_ids[cand], named)
+            local = self._place_docs(q) if mode == "hybrid" and self.title_boost and not doc_ids else []
+            if local:
+                fused = fused + self.title_bonus * np.isin(self._doc_ids[cand], local)
         tiebreak = dense_scores if dense_scores is not None else np.zeros(len(cand))
         order = np.lexsort((np.arange(len(cand)), -tiebreak, -fused))  # ties: dense order
         order = self._interleave(order, cand, doc_ids, named, mode)[:k]
@@ -386,6 +389,16 @@ class HybridRetriever:
         if self.sum_weight:
             fused = fused + self.sum_weight * _minmax_sum(dense_scores, bm25_scores) / (self.rrf_k + 1)
         return fused
+
+    def _place_docs(self, q: str) -> list[str]:
+        """Documents whose title names a place the query names ("我在衡阳…" → the city's own documents).
+        Places come from the vocabulary; the bonus is one title bonus, like a named document's (dev_long
+        fully correct 0.456 → 0.478, gold 0.853 → 0.857; two bonuses cost a gold status)."""
+        vocab = self.vocabulary
+        places = [p for p in (*vocab.home_places, *vocab.other_places) if p in q] if vocab else []
+        if not places:
+            return []
+        return [d["doc_id"] for d in self.documents if any(p in d["title"] for p in places)]
 
     def _rrf(self, cand: np.ndarray, rank: dict) -> np.ndarray:
         """``1 / (rrf_k + rank)`` of every candidate in one list (0 for those the list did not find)."""

@@ -167,3 +167,14 @@ def test_wrong_embedder_and_corrupt_file_on_real_index(built_index, tmp_path):
         f.write(b"\x00\x01\x02\x03")
     with pytest.raises(IndexCorruptError, match="dense.faiss"):
         HybridRetriever.load(settings)
+
+
+def test_a_named_place_lifts_the_documents_of_that_place(retriever):
+    """A place in the question (vocabulary data) that a document title names counts like a weak title match."""
+    question = "我们公司{}放射源要编制什么应急预案？"
+    with_place = retriever.search(question.format("在衡阳，"), k=5)
+    without = retriever.search(question.format(""), k=5)
+    first_local = [h.rank for h in with_place if h.chunk.doc_type == "工作要点"]
+    assert first_local and first_local[0] == 1, [h.chunk.section for h in with_place]
+    assert without[0].chunk.doc_type != "工作要点"
+    assert retriever._place_docs("我在广州，放射源要编制什么应急预案？") == []
