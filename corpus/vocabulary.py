@@ -41,6 +41,7 @@ class Vocabulary:
     evidence: dict[str, re.Pattern] = field(default_factory=dict)
     english_glossary: dict[str, tuple[str, ...]] = field(default_factory=dict)
     english_titles: dict[str, str] = field(default_factory=dict)
+    measures: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def answer_type(self, text: str, english: bool = False) -> str:
         """The first answer type whose pattern matches ``text`` ("open" when none does)."""
@@ -49,6 +50,22 @@ class Vocabulary:
             if pat.search(probe):
                 return name
         return "open"
+
+    def asked_units(self, question: str) -> tuple[str, ...]:
+        """The units a number must carry to answer ``question`` ("养多少头猪" → ("头",)); () when the
+        question names no measure."""
+        if not self.measures:
+            return ()
+        words = "|".join(sorted(map(re.escape, self.measures), key=len, reverse=True))
+        m = re.search(rf"(?:多少|几)({words})", question)
+        return self.measures[m.group(1)] if m else ()
+
+    def states_units(self, units: tuple[str, ...], sentence: str) -> bool:
+        """Does ``sentence`` give a number in one of ``units``?"""
+        if not units:
+            return True
+        alt = "|".join(sorted(map(re.escape, units), key=len, reverse=True))
+        return bool(re.search(rf"[\d零〇一二三四五六七八九十百千万两.]\s*(?:{alt})", sentence))
 
     def states(self, kind: str, sentence: str) -> bool:
         """Does ``sentence`` state an answer of ``kind`` (number, date, who, penalty, definition …)?"""
@@ -116,6 +133,7 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
         evidence=evidence,
         english_glossary=dict(sorted(glossary.items(), key=lambda kv: -len(kv[0]))),
         english_titles={str(k).lower(): str(v) for k, v in _table(data, "english", "titles").items()},
+        measures={str(k): tuple(_words(v, f"question.measures.{k}")) for k, v in _table(question, "measures").items()},
     )
 
 

@@ -77,3 +77,11 @@ def test_status_never_contradicts_a_citation_stating_a_fine(assistant):
         if ans.status != "answered" and ans.question_type == "penalty":
             assert not any("罚款" in c.text for c in ans.citations), (q, ans.answer)
         assert len([c for c in ans.citations if c.near_miss]) <= 3
+
+
+def test_a_quantity_in_the_wrong_measure_is_not_an_answer(assistant):
+    """"养多少头猪才算规模养殖场": a fine in 元 does not answer it; the passage that leaves the threshold to the
+    provinces (第四十三条) makes it not_specified, not a confident figure."""
+    ans = assistant.ask("养多少头猪才算畜禽规模养殖场？")
+    assert ans.status == "not_specified", ans.answer
+    assert any(c.path and c.path[-1] == "第四十三条" for c in ans.citations), ans.answer

@@ -81,6 +81,12 @@ def test_terms_drop_question_words_and_weigh_by_idf(analyser):
     assert "排污许可证" in terms
 
 
+def test_pronouns_and_particles_are_not_terms(analyser):
+    """Function characters (vocabulary stop_chars) are no subject: they only dilute coverage."""
+    terms = {t.text for t in analyser.terms("老板连个过滤油烟的机器都不装，能罚他多少钱？")}
+    assert not terms & {"他", "连", "个"} and "油烟" in terms
+
+
 def test_places_years_and_bad_input(analyser):
     q = analyser.analyse("长沙市2022年的PM2.5目标是多少?")
     assert q.places == ["长沙"] and q.years == ["2022"]
@@ -256,6 +262,16 @@ def test_a_day_of_the_month_is_a_date_not_a_quantity():
     assert VOCAB.states("number", "禁止在长江干支流岸线一公里范围内新建化工项目")
     assert VOCAB.states("who", "孔海南:上海交通大学河湖环境技术开发中心主任")
     assert VOCAB.states("who", "国务院财政部门制定重点生态功能区转移支付管理办法")
+
+
+def test_a_quantity_asked_with_its_measure_needs_that_measure():
+    assert VOCAB.asked_units("到底养多少头猪才算规模养殖场？") == ("头",)
+    assert VOCAB.asked_units("信息变动多少天内要更新？") == ("日", "天")
+    assert VOCAB.asked_units("PM2.5年均浓度目标是多少？") == ()
+    assert not VOCAB.states_units(("头",), "可以处10万元以下的罚款")
+    assert VOCAB.states_units(("日", "天"), "应当自发生变动之日起20日内进行变更")
+    assert VOCAB.states_units(("元",), "处每平方米五百元以上二千元以下罚款")
+    assert VOCAB.states_units((), "任何句子")
 
 
 def test_each_part_has_its_own_focus():
