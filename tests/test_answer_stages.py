@@ -262,6 +262,10 @@ def test_a_day_of_the_month_is_a_date_not_a_quantity():
     assert VOCAB.states("number", "禁止在长江干支流岸线一公里范围内新建化工项目")
     assert VOCAB.states("who", "孔海南:上海交通大学河湖环境技术开发中心主任")
     assert VOCAB.states("who", "国务院财政部门制定重点生态功能区转移支付管理办法")
+    # a time of day answers "几点": asked as a time, stated as one
+    assert VOCAB.answer_type("工作日几点以后不能装修？") == "when"
+    assert VOCAB.states("date", "“夜间”是指晚上十点至次日早晨六点之间的期间")
+    assert not VOCAB.states("date", "应当按照规定限定作业时间")
 
 
 def test_a_quantity_asked_with_its_measure_needs_that_measure():
