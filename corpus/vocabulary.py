@@ -42,6 +42,7 @@ class Vocabulary:
     english_glossary: dict[str, tuple[str, ...]] = field(default_factory=dict)
     english_titles: dict[str, str] = field(default_factory=dict)
     measures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    measure_nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def answer_type(self, text: str, english: bool = False) -> str:
         """The first answer type whose pattern matches ``text`` ("open" when none does)."""
@@ -54,11 +55,18 @@ class Vocabulary:
     def asked_units(self, question: str) -> tuple[str, ...]:
         """The units a number must carry to answer ``question`` ("养多少头猪" → ("头",)); () when the
         question names no measure."""
-        if not self.measures:
+        if not self.measures and not self.measure_nouns:
             return ()
         words = "|".join(sorted(map(re.escape, self.measures), key=len, reverse=True))
         m = re.search(rf"(?:多少|几)({words})", question)
-        return self.measures[m.group(1)] if m else ()
+        if m:
+            return self.measures[m.group(1)]
+        if self.measure_nouns:
+            nouns = "|".join(sorted(map(re.escape, self.measure_nouns), key=len, reverse=True))
+            m = re.search(rf"({nouns})[^，,。？?；;]{{0,4}}(?:多少|几)", question)
+            if m:
+                return self.measure_nouns[m.group(1)]
+        return ()
 
     def states_units(self, units: tuple[str, ...], sentence: str) -> bool:
         """Does ``sentence`` give a number in one of ``units``?"""
@@ -134,6 +142,8 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
         english_glossary=dict(sorted(glossary.items(), key=lambda kv: -len(kv[0]))),
         english_titles={str(k).lower(): str(v) for k, v in _table(data, "english", "titles").items()},
         measures={str(k): tuple(_words(v, f"question.measures.{k}")) for k, v in _table(question, "measures").items()},
+        measure_nouns={str(k): tuple(_words(v, f"question.measure_nouns.{k}"))
+                       for k, v in _table(question, "measure_nouns").items()},
     )
 
 

@@ -276,6 +276,9 @@ def test_a_quantity_asked_with_its_measure_needs_that_measure():
     assert VOCAB.states_units(("日", "天"), "应当自发生变动之日起20日内进行变更")
     assert VOCAB.states_units(("元",), "处每平方米五百元以上二千元以下罚款")
     assert VOCAB.states_units((), "任何句子")
+    # the quantity named by what it measures: money
+    assert VOCAB.asked_units("应急物资库的建设资金是多少？") == ("元",)
+    assert not VOCAB.states_units(("元",), "加快推进四个化工园区应急物资区域库的建设")
 
 
 def test_each_part_has_its_own_focus():
