@@ -79,7 +79,7 @@ def main(argv: list[str]) -> int:
             print(f"{n:5d}  {f.relative_to(ROOT) if f.is_absolute() else f}")
         total += n
     print(f"{total:5d}  total in code")
-    vocab = ROOT / "vocabulary.toml"
+    vocab = ROOT / "corpus" / "vocabulary.toml"
     if vocab.is_file():
         print(f"{count_toml(vocab):5d}  entries in {vocab.name} (data)")
     return 0
