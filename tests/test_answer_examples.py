@@ -28,7 +28,7 @@ def _cited(ans: Answer, doc: str, label: str | None = None) -> bool:
                for c in ans.citations if not c.near_miss)
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: quotes 第四十条 (20万–50万, obtained by fraud) instead of 第三十三条: '没有' is weighted as a key term and no everyday→legal bridge maps it to 未取得")
+@pytest.mark.xfail(strict=True, reason="known miss: 没有 now reads as 未 (vocabulary alias) and 第三十三条 is among the hits, but 第四十四条 (detention; its item (一) 未取得排污许可证排放污染物，被责令停止排污，拒不执行) outscores it")
 def test_everyday_wording_of_an_unlicensed_discharge_is_answered(assistant):
     ans = assistant.ask("我们单位没有排污许可证就排污了，会被怎么处罚？")
     assert ans.status == "answered", ans.answer

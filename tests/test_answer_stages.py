@@ -87,6 +87,13 @@ def test_pronouns_and_particles_are_not_terms(analyser):
     assert not terms & {"他", "连", "个"} and "油烟" in terms
 
 
+def test_everyday_negation_reads_as_the_legal_register(analyser):
+    """没有 → 未 (a vocabulary alias): "没有排污许可证就排污" covers "未取得排污许可证排放污染物"."""
+    terms = {t.text: t for t in analyser.terms("我们单位没有排污许可证就排污了")}
+    assert terms["没有"].forms == ("未",)
+    assert coverage(list(terms.values()), "（一）未取得排污许可证排放污染物；") > 0.6
+
+
 def test_places_years_and_bad_input(analyser):
     q = analyser.analyse("长沙市2022年的PM2.5目标是多少?")
     assert q.places == ["长沙"] and q.years == ["2022"]
