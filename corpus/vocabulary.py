@@ -29,6 +29,7 @@ class Vocabulary:
     sha256: str
     home_places: tuple[str, ...] = ()
     other_places: tuple[str, ...] = ()
+    home_words: tuple[str, ...] = ()
     english_places: dict[str, str] = field(default_factory=dict)
     keep_whole: tuple[str, ...] = ()
     stop_words: frozenset[str] = frozenset()
@@ -129,6 +130,7 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         home_places=tuple(_words(region.get("home", []), "region.home")),
         other_places=tuple(_words(region.get("other", []), "region.other")),
+        home_words=tuple(_words(region.get("home_words", []), "region.home_words")),
         english_places={str(k).lower(): str(v) for k, v in _table(region, "english").items()},
         keep_whole=tuple(_words(terms.get("keep_whole", []), "terms.keep_whole")),
         stop_words=frozenset(_words(terms.get("stop_words", []), "terms.stop_words")),

@@ -178,3 +178,6 @@ def test_a_named_place_lifts_the_documents_of_that_place(retriever):
     assert first_local and first_local[0] == 1, [h.chunk.section for h in with_place]
     assert without[0].chunk.doc_type != "工作要点"
     assert retriever._place_docs("我在广州，放射源要编制什么应急预案？") == []
+    # "市里" names the home city without its name (vocabulary region.home_words)
+    hits = retriever.search("我们公司听说市里对放射源要编制什么应急预案？", k=5)
+    assert hits[0].chunk.doc_type == "工作要点", [h.chunk.section for h in hits]
