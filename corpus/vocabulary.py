@@ -44,6 +44,7 @@ class Vocabulary:
     english_titles: dict[str, str] = field(default_factory=dict)
     measures: dict[str, tuple[str, ...]] = field(default_factory=dict)
     measure_nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    type_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def answer_type(self, text: str, english: bool = False) -> str:
         """The first answer type whose pattern matches ``text`` ("open" when none does)."""
@@ -146,6 +147,8 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
         measures={str(k): tuple(_words(v, f"question.measures.{k}")) for k, v in _table(question, "measures").items()},
         measure_nouns={str(k): tuple(_words(v, f"question.measure_nouns.{k}"))
                        for k, v in _table(question, "measure_nouns").items()},
+        type_terms={str(k): tuple(_words(v, f"question.type_terms.{k}"))
+                    for k, v in _table(question, "type_terms").items()},
     )
 
 

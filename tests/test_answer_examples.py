@@ -85,3 +85,11 @@ def test_a_quantity_in_the_wrong_measure_is_not_an_answer(assistant):
     ans = assistant.ask("养多少头猪才算畜禽规模养殖场？")
     assert ans.status == "not_specified", ans.answer
     assert any(c.path and c.path[-1] == "第四十三条" for c in ans.citations), ans.answer
+
+
+def test_a_definition_question_finds_the_defining_article(assistant):
+    """The BM25 query of a definition part also looks for 所称/是指 (vocabulary question.type_terms): the
+    article that defines 土壤污染 wins over the many that only name it."""
+    ans = assistant.ask("土壤污染是指什么？")
+    assert ans.status == "answered", ans.answer
+    assert "人为因素" in ans.answer and _cited(ans, "土壤污染防治法", "第二条")
