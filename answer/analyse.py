@@ -196,8 +196,9 @@ class Analyser:
         for clause, near in zip(asking, focus, strict=True):
             query = text if len(asking) == 1 else f"{context}{clause}"
             terms = self._part_terms(query, near, english)
-            parts.append(Part(text=clause, answer_type=v.answer_type(clause, english), query=query, terms=terms,
-                              focus=near))
+            kind = v.answer_type(clause, english)
+            parts.append(Part(text=clause, answer_type=kind, query=query, terms=terms, focus=near,
+                              measure_units=v.asked_units(clause) if kind == "number" else ()))
         if len(parts) > 1 and all(p.answer_type == "open" for p in parts):
             # several open clauses ("…怎么办，怎么规定的") ask one thing: answer them together
             parts = [Part(text=text, answer_type="open", query=text, terms=self.terms(text, english))]

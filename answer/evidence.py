@@ -91,7 +91,6 @@ class EvidenceScorer:
         if not hits:
             return ev
         kind = STATES.get(part.answer_type)
-        units = self.vocab.asked_units(part.text) if kind == "number" else ()
         best_bm25 = max((h.bm25_score or 0.0) for h in hits) or 1.0
         dense = [h.dense_score for h in hits if h.dense_score is not None]
         best_dense = max(dense) if dense else 0.0
@@ -106,7 +105,7 @@ class EvidenceScorer:
             vecs = self.unit_vectors(c, texts) if (self.unit_vectors and qvec is not None) else None
             u_sims = (vecs @ qvec) if vecs is not None else None
             p_dense = float(h.dense_score) if h.dense_score is not None else 0.0
-            types = [bool(kind and self.vocab.states(kind, t) and self.vocab.states_units(units, t)) for t in texts]
+            types = [bool(kind and self.vocab.states(kind, t, part.measure_units)) for t in texts]
             base = {
                 "p_dense": p_dense,
                 "p_cov": coverage(part.terms, p_n),

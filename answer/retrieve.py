@@ -43,8 +43,7 @@ def retrieve(question: Question, retriever, *, k: int = CANDIDATE_HITS, doc_ids:
     ids = list(doc_ids) if doc_ids else None
     if not ids and not doc_types and len(question.named_docs) == 1 and len(question.parts) == 1:
         ids = list(question.named_docs)  # "排污许可管理条例规定…": search that document
-    vocab = getattr(retriever, "vocabulary", None)
-    type_terms = getattr(vocab, "type_terms", {}) if vocab is not None and not question.english else {}
+    type_terms = {} if question.english else retriever.vocabulary.type_terms
     # BM25 also looks for the words a passage stating the asked kind of answer uses (所称/是指 for a definition)
     queries = [" ".join([p.query, *type_terms.get(p.answer_type, ())]) for p in question.parts]
     whole = len(queries) > 1

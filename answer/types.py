@@ -124,6 +124,7 @@ class Part:
     query: str
     terms: list[Term] = field(default_factory=list)
     focus: str = ""  # the clause with the statements written just before it (its own subject)
+    measure_units: tuple[str, ...] = ()  # a number answer must carry one of these ("养多少头" → 头); () = any
 
 
 @dataclass

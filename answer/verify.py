@@ -120,20 +120,16 @@ def make_consistent(ev, decision, vocab, question=None):
     kind = CHECKED_TYPES.get(ev.part.answer_type)
     if kind is None:
         return decision
-    units = vocab.asked_units(ev.part.text) if kind == "number" else ()
-
-    def states(text: str) -> bool:
-        return vocab.states(kind, text) and vocab.states_units(units, text)
-
+    measure = ev.part.measure_units
     if decision.status == "answered":
         # positive evidence for "not specified": the passages on the subject were found, but none of the
         # sentences the answer would quote first states the asked-for kind of detail
         quoted = [u for u in ev.units if u.index >= 0][:LEAD_UNITS]
-        if quoted and not any(states(u.text) for u in quoted):
+        if quoted and not any(vocab.states(kind, u.text, measure) for u in quoted):
             return Decision("not_specified", decision.probabilities.get("not_specified", 0.0),
                             {**decision.probabilities, "kind_missing": 1.0})
         return decision
-    stating = [u for u in ev.units if u.index >= 0 and states(u.text)]
+    stating = [u for u in ev.units if u.index >= 0 and vocab.states(kind, u.text, measure)]
     if not stating:
         return decision
     best = max(stating, key=lambda u: u.score)
@@ -143,7 +139,7 @@ def make_consistent(ev, decision, vocab, question=None):
         ev.units.insert(0, best)
         return Decision("answered", decision.probabilities.get("answered", best.score),
                         {**decision.probabilities, "consistency": 1.0})
-    stating_chunks = {u.hit.chunk.chunk_id for u in ev.units if u.index >= 0 and states(u.text)}
+    stating_chunks = {u.hit.chunk.chunk_id for u in ev.units if u.index >= 0 and vocab.states(kind, u.text, measure)}
     ev.units = [u for u in ev.units if u.hit.chunk.chunk_id not in stating_chunks]
     return decision
 

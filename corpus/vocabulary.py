@@ -77,10 +77,11 @@ class Vocabulary:
         alt = "|".join(sorted(map(re.escape, units), key=len, reverse=True))
         return bool(re.search(rf"[\d零〇一二三四五六七八九十百千万两.]\s*(?:{alt})", sentence))
 
-    def states(self, kind: str, sentence: str) -> bool:
-        """Does ``sentence`` state an answer of ``kind`` (number, date, who, penalty, definition …)?"""
+    def states(self, kind: str, sentence: str, units: tuple[str, ...] = ()) -> bool:
+        """Does ``sentence`` state an answer of ``kind`` (number, date, who, penalty, definition …) — in one
+        of ``units`` when the question asked for a measure (:meth:`asked_units`)?"""
         pat = self.evidence.get(kind)
-        return bool(pat and pat.search(sentence))
+        return bool(pat and pat.search(sentence)) and self.states_units(units, sentence)
 
 
 def _words(value, where: str) -> list[str]:

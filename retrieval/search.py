@@ -396,9 +396,9 @@ class HybridRetriever:
         Places come from the vocabulary; the bonus is one title bonus, like a named document's (dev_long
         fully correct 0.456 → 0.478, gold 0.853 → 0.857; two bonuses cost a gold status)."""
         vocab = self.vocabulary
-        places = [p for p in (*vocab.home_places, *vocab.other_places) if p in q] if vocab else []
-        if vocab and any(w in q for w in getattr(vocab, "home_words", ())):
-            places += list(vocab.home_places)
+        places = [p for p in (*vocab.home_places, *vocab.other_places) if p in q]
+        if any(w in q for w in vocab.home_words):
+            places += vocab.home_places
         if not places:
             return []
         return [d["doc_id"] for d in self.documents if any(p in d["title"] for p in places)]
